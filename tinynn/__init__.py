@@ -1,0 +1,73 @@
+"""tinynn: a small deep-learning library with PyTorch's API, on NumPy (CPU) and CuPy (GPU).
+
+``import tinynn as torch`` and most of a beginner's PyTorch program runs as written.
+"""
+import numpy as _np
+
+from . import autograd, cuda, random
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                        ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+from ._device import device
+from ._ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, cat, clamp, div, eq, equal,
+                   exp, flatten, ge, gt, le, log, log_softmax, lt, matmul, max, mean, min, mul, ne, neg,
+                   permute, pow, relu, reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub,
+                   sum, tanh, transpose, unsqueeze, var, where)
+from ._tensor import Tensor
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+
+float32 = _np.float32
+float = _np.float32
+float64 = _np.float64
+double = _np.float64
+float16 = _np.float16
+half = _np.float16
+int64 = _np.int64
+long = _np.int64
+int32 = _np.int32
+int = _np.int32
+uint8 = _np.uint8
+bool = _np.bool_
+
+clip = clamp
+concat = cat
+concatenate = cat
+mm = matmul
+
+
+def is_tensor(obj) -> "bool":
+    """True if ``obj`` is a tinynn Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> "int":
+    """Number of elements of ``x``."""
+    return x.numel()
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of ``x`` with its own storage."""
+    return x.clone()
+
+
+def detach(x: Tensor) -> Tensor:
+    """``x`` cut from the graph."""
+    return x.detach()
+
+
+def get_default_dtype():
+    """float32, as in torch."""
+    return float32
+
+
+def set_num_threads(n: "int") -> None:
+    """Accepted for compatibility; NumPy's BLAS threads are set with OMP_NUM_THREADS before start-up."""
+
+
+def get_num_threads() -> "int":
+    """The CPU count (NumPy's BLAS decides its own threads)."""
+    import os
+    return os.cpu_count() or 1
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,286 @@
+"""Arithmetic: + - * / ** @, unary minus, comparisons and in-place updates."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import _GradMode
+from .._device import get_array_module, to_device
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        return gy, gy                     # d(a+b)/da = 1, d(a+b)/db = 1
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        return gy, -gy                    # d(a-b)/da = 1, d(a-b)/db = -1
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        return gy * self.b, gy * self.a   # d(ab)/da = b, d(ab)/db = a
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        ga = gy / self.b                  # d(a/b)/da = 1/b
+        return ga, -ga * self.a / self.b  # d(a/b)/db = -a/b^2
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, gy):
+        return (-gy,)                     # d(-a)/da = -1
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        a, b, y = self.a, self.b, self.y
+        ga = gy * b * a ** (b - 1)        # d(a^b)/da = b a^(b-1)
+        gb = None
+        if isinstance(self.inputs[1], Tensor) and self.inputs[1].requires_grad:
+            xp = get_array_module(y)
+            gb = gy * y * xp.log(xp.where(a > 0, a, 1))   # d(a^b)/db = a^b ln a
+        return ga, gb
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        # Treat vectors as matrices: a (n,) is (1, n), b (n,) is (n, 1).
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = gy.reshape(gy.shape + (1,)) if b.ndim == 1 else gy
+        g2 = g2[..., None, :] if a.ndim == 1 else g2
+        ga = g2 @ b2.swapaxes(-1, -2)     # d(ab)/da = gy b^T
+        gb = a2.swapaxes(-1, -2) @ g2     # d(ab)/db = a^T gy
+        if a.ndim == 1:
+            ga = ga.reshape(-1, a.shape[0]).sum(0)
+        if b.ndim == 1:
+            gb = gb.reshape(-1, b.shape[0]).sum(0)
+        return ga, gb
+
+
+# ------------------------------------------------------------------ promotion
+def _operand(x):
+    """Turn NumPy scalars into Python numbers and lists into tensors."""
+    if isinstance(x, Tensor) or isinstance(x, (bool, int, float)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (list, tuple, np.ndarray)):
+        from .._creation import tensor
+        return tensor(x)
+    if type(x).__module__.startswith("cupy"):
+        return Tensor._wrap(x)
+    raise TypeError(f"unsupported operand type for a tensor operation: {type(x).__name__}")
+
+
+def _floating(x):
+    """An integer/bool tensor as float32, as torch promotes it when meeting a float."""
+    if isinstance(x, Tensor) and x.array.dtype.kind in "biu":
+        return x.to(np.float32)
+    return x
+
+
+def _operands(a, b):
+    a, b = _operand(a), _operand(b)
+    if isinstance(b, float) and not isinstance(b, bool):
+        a = _floating(a)
+    if isinstance(a, float) and not isinstance(a, bool):
+        b = _floating(b)
+    return a, b
+
+
+def add(a, b) -> Tensor:
+    """a + b with broadcasting."""
+    return Add()(*_operands(a, b))
+
+
+def sub(a, b) -> Tensor:
+    """a - b with broadcasting."""
+    return Sub()(*_operands(a, b))
+
+
+def mul(a, b) -> Tensor:
+    """a * b with broadcasting."""
+    return Mul()(*_operands(a, b))
+
+
+def div(a, b) -> Tensor:
+    """a / b with broadcasting; integer inputs give a float32 result (true division)."""
+    a, b = _operands(a, b)
+    if all(not isinstance(x, Tensor) or x.array.dtype.kind in "biu" for x in (a, b)):
+        a = _floating(a) if isinstance(a, Tensor) else float(a)
+        b = _floating(b) if isinstance(b, Tensor) else float(b)
+    return Div()(a, b)
+
+
+def neg(a) -> Tensor:
+    """-a."""
+    return Neg()(a)
+
+
+def pow(a, b) -> Tensor:
+    """a ** b (either may be a tensor)."""
+    return Pow()(*_operands(a, b))
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's (and torch's) rules: vectors, matrices and broadcast batches."""
+    a, b = _operand(a), _operand(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, "
+                           f"but they are {a.ndim}D and {b.ndim}D")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                           f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
+    return MatMul()(a, b)
+
+
+def floor_divide(a, b) -> Tensor:
+    """a // b (not differentiable)."""
+    return _compare(np.floor_divide, a, b)
+
+
+def remainder(a, b) -> Tensor:
+    """a % b (not differentiable)."""
+    return _compare(np.remainder, a, b)
+
+
+# ------------------------------------------------ comparisons (no gradient)
+def _compare(ufunc, a, b) -> Tensor:
+    a, b = _operand(a), _operand(b)
+    arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if len(tensors) == 2 and type(arrays[0]) is not type(arrays[1]):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {a.device} and {b.device}")
+    xp = get_array_module(tensors[0].array)
+    return Tensor._wrap(getattr(xp, ufunc.__name__)(*arrays))
+
+
+def eq(a, b) -> Tensor:
+    """Elementwise a == b as a bool tensor."""
+    return _compare(np.equal, a, b)
+
+
+def ne(a, b) -> Tensor:
+    """Elementwise a != b as a bool tensor."""
+    return _compare(np.not_equal, a, b)
+
+
+def lt(a, b) -> Tensor:
+    """Elementwise a < b as a bool tensor."""
+    return _compare(np.less, a, b)
+
+
+def le(a, b) -> Tensor:
+    """Elementwise a <= b as a bool tensor."""
+    return _compare(np.less_equal, a, b)
+
+
+def gt(a, b) -> Tensor:
+    """Elementwise a > b as a bool tensor."""
+    return _compare(np.greater, a, b)
+
+
+def ge(a, b) -> Tensor:
+    """Elementwise a >= b as a bool tensor."""
+    return _compare(np.greater_equal, a, b)
+
+
+def logical_and(a, b) -> Tensor:
+    """Elementwise a & b."""
+    return _compare(np.bitwise_and, a, b)
+
+
+def logical_or(a, b) -> Tensor:
+    """Elementwise a | b."""
+    return _compare(np.bitwise_or, a, b)
+
+
+def logical_not(a) -> Tensor:
+    """Elementwise ~a."""
+    xp = get_array_module(a.array)
+    return Tensor._wrap(xp.invert(a.array) if a.array.dtype.kind != "f" else xp.logical_not(a.array))
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """True if both tensors have the same shape and elements."""
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True if |a - b| <= atol + rtol |b| everywhere."""
+    xp = get_array_module(a.array)
+    return bool(xp.allclose(a.array, _operand(b).array, rtol=rtol, atol=atol))
+
+
+# ----------------------------------------------------------- in-place ops
+_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
+def check_inplace(tensor: Tensor, other) -> None:
+    """Refuse an in-place change that would make recorded gradients wrong.
+
+    tinynn's autograd does not rewrite graphs, so like torch it refuses in-place
+    changes to a leaf that requires grad while gradients are being recorded; it
+    also refuses them on tensors that belong to a recorded graph.
+    """
+    if _GradMode.enabled and tensor.requires_grad:
+        if tensor.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation. Wrap the update in `with tinynn.no_grad():`.")
+        raise RuntimeError("tinynn does not support in-place operations on tensors that are part of "
+                           "a recorded graph; write `x = x + y` instead of `x += y`.")
+    if _GradMode.enabled and isinstance(other, Tensor) and other.requires_grad:
+        raise RuntimeError("in-place operation with an operand that requires grad is not supported; "
+                           "use the out-of-place form.")
+
+
+def inplace(tensor: Tensor, op: str, other) -> Tensor:
+    """Apply ``op`` ("add", "sub", "mul", "div" or "copy") to ``tensor``'s array in place."""
+    check_inplace(tensor, other)
+    value = other.array if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) and type(value) is not type(tensor.array):
+        if op != "copy":
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                               f"two devices, {tensor.device} and {other.device}")
+        value = to_device(value, tensor.device)
+    xp = get_array_module(tensor.array)
+    if op == "copy":
+        tensor.array[...] = value
+    else:
+        getattr(xp, _INPLACE[op].__name__)(tensor.array, value, out=tensor.array, casting="same_kind")
+    return tensor

@@ -1,0 +1,338 @@
+"""Shape and indexing: view/reshape, permute, expand, squeeze, indexing, cat, stack, casts."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._device import device, get_array_module, to_device
+from .._tensor import Tensor
+from ..autograd.function import Function
+from .reduction import _axes
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return (gy.reshape(self.in_shape),)          # reshape back: the gradient is laid out like x
+
+
+class Permute(Function):
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, gy):
+        return (gy.transpose(np.argsort(self.dims)),)  # the inverse permutation
+
+
+class Expand(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return get_array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return (gy,)                                  # the engine sums the broadcast axes back (sum_to)
+
+
+class Contiguous(Function):
+    def forward(self, x):
+        return get_array_module(x).ascontiguousarray(x)
+
+    def backward(self, gy):
+        return (gy,)                                  # identity
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return (gy,)                                  # identity
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x[self.index]
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if _is_basic(self.index):
+            gx[self.index] = gy                       # slices pick each element at most once
+        else:
+            xp.add.at(gx, self.index, gy)             # fancy indices may repeat: scatter-add
+        return (gx,)
+
+
+class Cat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return get_array_module(xs[0]).concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        bounds = np.cumsum(self.sizes)[:-1].tolist()
+        return tuple(get_array_module(gy).split(gy, bounds, axis=self.axis))   # each input gets its slice
+
+
+class Stack(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        return tuple(gy.take(i, axis=self.axis) for i in range(gy.shape[self.axis]))  # each input gets its slice
+
+
+class Where(Function):
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        return get_array_module(self.condition).where(self.condition, a, b)
+
+    def backward(self, gy):
+        c = self.condition
+        return gy * c, gy * ~c                        # the gradient follows the chosen side
+
+
+class ToDtype(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.in_dtype) if self.in_dtype.kind == "f" else None,)   # cast back
+
+
+class ToDevice(Function):
+    def __init__(self, target: device):
+        self.target = target
+
+    def forward(self, x):
+        self.source = device(str(Tensor._wrap(x).device))
+        return to_device(x, self.target)
+
+    def backward(self, gy):
+        return (to_device(gy, self.source),)         # copy the gradient back
+
+
+def _is_basic(index) -> bool:
+    """True for indices made only of ints, slices, None and Ellipsis (no repeats possible)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) and not isinstance(i, bool)
+               for i in items)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _resolve_shape(x: Tensor, shape) -> tuple:
+    """Fill in a -1 and check that ``shape`` holds exactly ``x.numel()`` elements."""
+    size = x.array.size
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return shape
+
+
+def view(x: Tensor, *shape) -> Tensor:
+    """The same data with a new shape (no copy); -1 infers one dimension."""
+    shape = _resolve_shape(x, _shape_arg(shape))
+    if not x.array.flags.c_contiguous and x.array.size > 1:
+        try:
+            x.array.view().shape = shape            # succeeds only if no copy is needed
+        except AttributeError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least "
+                               "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                               "instead.") from None
+    return Reshape(shape)(x)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """A tensor with the same elements in a new shape (a view when possible)."""
+    return Reshape(_resolve_shape(x, _shape_arg(shape)))(x)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = _axes(start_dim, x.ndim)[0], _axes(end_dim, x.ndim)[0]
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = 1
+    for s in x.shape[start:end + 1]:
+        merged *= s
+    return Reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])(x)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-x.ndim - 1}, {x.ndim}], but got {dim})")
+    dim = dim % (x.ndim + 1)
+    return Reshape(x.shape[:dim] + (1,) + x.shape[dim:])(x)
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or only ``dim``)."""
+    axes = _axes(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    return Reshape(tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))(x)
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder the dimensions."""
+    dims = _shape_arg(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} "
+                           f"is not equal to len(dims) = {len(dims)}" if len(dims) != x.ndim
+                           else f"permute(): duplicate or invalid dims {dims}")
+    return Permute(tuple(d % x.ndim for d in dims))(x)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    dims = list(range(x.ndim))
+    a, b = _axes(dim0, x.ndim)[0], _axes(dim1, x.ndim)[0]
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute(tuple(dims))(x)
+
+
+def t(x: Tensor) -> Tensor:
+    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return x if x.ndim < 2 else transpose(x, 0, 1)
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """A row-major copy, or the tensor itself if it already is."""
+    return x if x.array.flags.c_contiguous else Contiguous()(x)
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast size-1 dimensions to ``sizes`` without copying (-1 keeps a size)."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor {list(shape)} must match the existing "
+                           f"size {list(x.shape)} at non-singleton dimensions") from None
+    return Expand(shape)(x)
+
+
+def _index_arrays(index, x: Tensor):
+    """Replace tensors inside an index by their arrays (checking the device)."""
+    def convert(i):
+        if isinstance(i, Tensor):
+            if type(i.array) is not type(x.array) and i.array.ndim > 0:
+                i = Tensor._wrap(to_device(i.array, x.device))
+            return i.array
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+    return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer index tensors."""
+    return GetItem(_index_arrays(index, x))(x)
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value``, in place (refused on tensors that require grad, as in-place ops)."""
+    from .arithmetic import check_inplace
+    check_inplace(x, value)
+    value = value.array if isinstance(value, Tensor) else value
+    if type(value) is not type(x.array) and hasattr(value, "shape"):
+        value = to_device(value, x.device)
+    x.array[_index_arrays(index, x)] = value
+
+
+def _same_device(tensors, name):
+    kinds = {type(t.array) for t in tensors}
+    if len(kinds) > 1:
+        devices = sorted({str(t.device) for t in tensors})
+        raise RuntimeError(f"{name}: expected all tensors to be on the same device, but found "
+                           + " and ".join(devices))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    _same_device(tensors, "cat")
+    ndim = tensors[0].ndim
+    (axis,) = _axes(dim, ndim)
+    for i, t_ in enumerate(tensors):
+        if t_.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, tensors[0].shape)) if j != axis):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                               f"{list(tensors[0].shape)} but got size {list(t_.shape)} for tensor number {i} in the list.")
+    return Cat(axis)(*tensors)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    _same_device(tensors, "stack")
+    for i, t_ in enumerate(tensors):
+        if t_.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                               f"at entry 0 and {list(t_.shape)} at entry {i}")
+    (axis,) = _axes(dim, tensors[0].ndim + 1)
+    return Stack(axis)(*tensors)
+
+
+def where(condition, a, b) -> Tensor:
+    """Elementwise ``a`` where ``condition`` is true, else ``b``."""
+    from .arithmetic import _operand
+    a, b = _operand(a), _operand(b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("where() needs at least one tensor among a and b")
+    ref = a if isinstance(a, Tensor) else b
+    xp = get_array_module(ref.array)
+    if isinstance(a, float) and ref.dtype.kind == "f":
+        a = xp.asarray(a, dtype=ref.dtype)
+    if isinstance(b, float) and ref.dtype.kind == "f":
+        b = xp.asarray(b, dtype=ref.dtype)
+    cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
+    return Where(cond.astype(bool, copy=False))(a, b)

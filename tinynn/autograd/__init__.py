@@ -1,0 +1,16 @@
+"""tinynn.autograd: the engine that computes gradients, and ``gradcheck`` to verify them."""
+from .function import Function
+from .gradcheck import GradcheckError, gradcheck
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
+    """Run backward from one or several tensors (as ``torch.autograd.backward``)."""
+    tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
+    grads = grad_tensors if isinstance(grad_tensors, (list, tuple)) else [grad_tensors] * len(tensors)
+    for k, (t, g) in enumerate(zip(tensors, grads)):
+        t.backward(g, retain_graph=retain_graph or k < len(tensors) - 1)
+
+
+__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "gradcheck", "is_grad_enabled",
+           "no_grad", "set_grad_enabled"]

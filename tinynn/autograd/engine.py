@@ -1,0 +1,102 @@
+"""The backward pass: walk the graph from the output to the leaves.
+
+Nodes are visited in decreasing ``generation`` (a node's generation is larger
+than that of every node that produced its inputs), so each node runs once, after
+every gradient flowing into it has been summed. A heap replaces recursion, so
+graphs of any depth work.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+
+from .grad_mode import no_grad
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape) if lead else grad
+
+
+def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) * gradient into ``leaf.grad`` for every leaf."""
+    from .._tensor import Tensor
+
+    if not tensor.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if tensor.array.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        grad = _ones_like(tensor.array)
+    else:
+        grad = gradient.array if isinstance(gradient, Tensor) else gradient
+        if tuple(grad.shape) != tensor.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output has a shape of {tuple(grad.shape)} "
+                f"and output has a shape of {tensor.shape}")
+    if tensor.grad_fn is None:
+        _accumulate(tensor, grad.copy())
+        return
+
+    handed_out = set()                        # ids of arrays already stored in some .grad
+    counter = itertools.count()               # tie-breaker for equal generations
+    pending = {tensor.grad_fn: grad}          # node -> gradient of its output so far
+    heap = [(-tensor.grad_fn.generation, next(counter), tensor.grad_fn)]
+    with no_grad():
+        while heap:
+            _, _, fn = heapq.heappop(heap)
+            grad_output = pending.pop(fn)
+            if fn.released:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved "
+                    "tensors after they have already been freed). Saved intermediate values of the "
+                    "graph are freed when you call .backward(). Specify retain_graph=True if you need "
+                    "to backward through the graph a second time.")
+            if fn.retained_output is not None and fn.retained_output() is not None:
+                _accumulate(fn.retained_output(), grad_output, handed_out)
+            grads = fn.backward(grad_output)
+            for x, g in zip(fn.inputs, grads):
+                if g is None or not getattr(x, "requires_grad", False):
+                    continue
+                g = sum_to(g, x.shape)
+                creator = x.grad_fn
+                if creator is None:
+                    _accumulate(x, g, handed_out)
+                elif creator in pending:
+                    pending[creator] = pending[creator] + g
+                else:
+                    pending[creator] = g
+                    heapq.heappush(heap, (-creator.generation, next(counter), creator))
+            if not retain_graph:
+                fn.release()
+
+
+def _ones_like(array):
+    from .._device import get_array_module
+    return get_array_module(array).ones_like(array)
+
+
+def _accumulate(tensor, grad, handed_out=None) -> None:
+    """``tensor.grad += grad``, creating ``.grad`` on first use.
+
+    One array may be the gradient of several inputs (``a + b`` passes the same
+    array to both), so an array already stored in another ``.grad`` is copied.
+    """
+    from .._tensor import Tensor
+
+    if grad.dtype != tensor.array.dtype:
+        grad = grad.astype(tensor.array.dtype)
+    if tensor.grad is None:
+        if handed_out is not None:
+            if id(grad) in handed_out or grad.base is not None:
+                grad = grad.copy()
+            handed_out.add(id(grad))
+        tensor.grad = Tensor._wrap(grad)
+    else:
+        tensor.grad.array = tensor.grad.array + grad

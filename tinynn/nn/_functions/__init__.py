@@ -1,0 +1,1 @@
+"""The Function classes (forward and backward) behind ``tinynn.nn.functional``."""

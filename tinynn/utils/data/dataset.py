@@ -1,0 +1,205 @@
+"""Datasets: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset`` and ``random_split``.
+
+A dataset is anything with ``__len__`` and ``__getitem__(i)`` that returns one
+sample (often an ``(input, target)`` pair). A dataset may also offer
+``__getitems__(indices)``, which returns the list of samples for a whole batch
+in one call (PyTorch's convention): ``DataLoader`` uses it when present, so an
+array-backed dataset can fetch a batch with one NumPy fancy-index instead of
+``batch_size`` Python calls.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import warnings
+from itertools import accumulate
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .. import _arrays
+
+
+class Dataset:
+    """Base class of map-style datasets, as ``torch.utils.data.Dataset``.
+
+    Subclasses implement ``__getitem__(index)`` and usually ``__len__()``;
+    they may add ``__getitems__(indices)`` to fetch a batch at once.
+    ``a + b`` concatenates two datasets into a ``ConcatDataset``.
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __add__(self, other: "Dataset") -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
+
+def _first_dim(obj: Any) -> int:
+    shape = getattr(obj, "shape", None)
+    if shape is None or len(shape) == 0:
+        raise ValueError(f"TensorDataset needs tensors with at least one dimension, got {type(obj).__name__} "
+                         f"with shape {tuple(shape) if shape is not None else None}")
+    return shape[0]
+
+
+class TensorDataset(Dataset):
+    """A dataset of tensors that share their first dimension; sample ``i`` is ``tuple(t[i] for t in tensors)``.
+
+    ``TensorDataset(images, labels)[3]`` is ``(images[3], labels[3])``. Its
+    ``__getitems__`` indexes each tensor once per batch.
+    """
+
+    def __init__(self, *tensors: Any):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        sizes = [_first_dim(t) for t in tensors]
+        if any(size != sizes[0] for size in sizes):
+            raise ValueError(f"Size mismatch between tensors: first dimensions are {sizes}; "
+                             "all tensors of a TensorDataset must have the same length")
+        self.tensors = tuple(tensors)
+
+    def __len__(self) -> int:
+        return _first_dim(self.tensors[0])
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple]:
+        """The samples at ``indices``: one fancy-index per tensor, then split into per-sample views."""
+        columns = [_rows(t, indices) for t in self.tensors]
+        return list(zip(*columns))
+
+
+def _rows(t: Any, indices: Sequence[int]) -> list:
+    """``[t[i] for i in indices]``, with one fancy-index when ``t`` is an array or a tensor without grad."""
+    tensor = _arrays.is_tensor(t)
+    if not (isinstance(t, np.ndarray) or (tensor and not t.requires_grad)):
+        return [t[i] for i in indices]  # anything else indexable; keeps autograd for tensors with grad
+    array = t.array if tensor else t
+    index = np.asarray(indices, dtype=np.int64)
+    _check_bounds(index, len(array))
+    if type(array) is not np.ndarray:  # a CuPy array: move the index to its device
+        from ..._device import get_array_module
+        index = get_array_module(array).asarray(index)
+    batch = array[index]
+    if tensor:
+        return [_arrays.wrap(batch[k]) for k in range(len(batch))]
+    return list(batch)
+
+
+def _check_bounds(index, size: int) -> None:
+    """Raise IndexError (as ``t[i]`` would) for an index outside ``[-size, size)``."""
+    if index.size and (int(index.min()) < -size or int(index.max()) >= size):
+        bad = [int(i) for i in index.tolist() if not -size <= i < size][0]
+        raise IndexError(f"index {bad} is out of bounds for a dataset of size {size}")
+
+
+def _as_index_list(indices: Any) -> Sequence[int]:
+    """Indices as a Python sequence of ints (a Tensor or ndarray becomes a list)."""
+    if _arrays.is_tensor(indices) or isinstance(indices, np.ndarray):
+        array = np.asarray(indices)
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise TypeError(f"Subset indices must be a 1-D sequence of ints, got an array of "
+                            f"dtype {array.dtype} and shape {array.shape}")
+        return array.tolist()
+    return indices
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order: ``Subset(d, idx)[k] == d[idx[k]]``.
+
+    When ``dataset`` has ``__getitems__``, so does the subset (it maps the
+    indices and forwards them), so a ``DataLoader`` over a subset of an
+    array-backed dataset still fetches each batch in one call.
+    """
+
+    def __init__(self, dataset: Any, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = _as_index_list(indices)
+
+    def __getitem__(self, idx: int | list[int]) -> Any:
+        if isinstance(idx, list):
+            return self.__getitems__(idx)
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices: Sequence[int]) -> list:
+        """The samples at ``indices`` of the subset, fetched from the dataset in one call when it allows."""
+        mapped = [self.indices[i] for i in indices]
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__(mapped)
+        return [self.dataset[i] for i in mapped]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another: indices ``0..len(a)-1`` reach ``a``, the next ones ``b``, ...
+
+    ``cumulative_sizes[k]`` is the total length of the first ``k + 1`` datasets.
+    """
+
+    def __init__(self, datasets: Iterable[Any]):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset, got an empty iterable")
+        for d in self.datasets:
+            if not hasattr(d, "__len__"):
+                raise TypeError(f"ConcatDataset needs datasets with a length; {type(d).__name__} has no __len__")
+        self.cumulative_sizes = list(accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise IndexError(f"index {idx} is out of range for a ConcatDataset of length {len(self)}")
+            idx += len(self)
+        if idx >= len(self):
+            raise IndexError(f"index {idx} is out of range for a ConcatDataset of length {len(self)}")
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which > 0 else 0
+        return self.datasets[which][idx - start]
+
+
+def _lengths_from_fractions(fractions: Sequence[float], total: int) -> list[int]:
+    """Turn fractions summing to 1 into lengths summing to ``total`` (torch's rule)."""
+    lengths = [math.floor(total * f) for f in fractions]
+    remainder = total - sum(lengths)
+    for i in range(remainder):  # hand the leftovers out round-robin, as torch does
+        lengths[i % len(lengths)] += 1
+    for i, length in enumerate(lengths):
+        if length == 0:
+            warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
+    return lengths
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float], generator=None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random ``Subset`` s of the given lengths.
+
+    ``lengths`` are either counts that add up to ``len(dataset)`` or fractions
+    that add up to 1 (each count is then ``floor(len * fraction)``, and the
+    leftover samples go one each to the first splits). The permutation comes
+    from ``generator`` (a ``tinynn.Generator``), or from tinynn's default
+    generator, so ``tinynn.manual_seed`` makes the split reproducible.
+    """
+    from ...random import get_rng
+
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError("random_split needs at least one length")
+    total = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1: {f}")
+        lengths = _lengths_from_fractions(lengths, total)
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in lengths):
+        raise ValueError(f"random_split lengths must be non-negative ints or fractions summing to 1, got {lengths}")
+    if sum(lengths) != total:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
+                         f"input dataset ({total})")
+    order = get_rng(generator).permutation(total).tolist()
+    return [Subset(dataset, order[end - n:end]) for end, n in zip(accumulate(lengths), lengths)]
