@@ -25,6 +25,7 @@ class Tensor:
     grad: "Tensor | None" = None   # d(loss)/d(self) after backward, for leaves (and retain_grad)
     grad_fn = None                 # the Function that produced this tensor; None for leaves
     requires_grad: bool = False    # record operations on this tensor?
+    _retains_grad: bool = False    # keep .grad although not a leaf (retain_grad)
 
     def __init__(self, data=(), *, requires_grad: bool = False):
         from ._creation import tensor as _tensor
@@ -144,11 +145,12 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None:
             self.grad_fn.retained_output = weakref.ref(self)
+            self._retains_grad = True
 
     @property
     def retains_grad(self) -> bool:
-        fn = self.grad_fn
-        return fn is not None and fn.retained_output is not None and fn.retained_output() is self
+        """True for a non-leaf tensor that called ``retain_grad()``."""
+        return self._retains_grad
 
     # ------------------------------------------------------------ conversions
     def numpy(self) -> np.ndarray:

@@ -92,10 +92,10 @@ class MatMul(Function):
 # ------------------------------------------------------------------ promotion
 def _operand(x):
     """Turn NumPy scalars into Python numbers and lists into tensors."""
-    if isinstance(x, Tensor) or isinstance(x, (bool, int, float)):
-        return x
-    if isinstance(x, np.generic):
+    if isinstance(x, np.generic):         # (np.float64 is also a float: check it first)
         return x.item()
+    if isinstance(x, (Tensor, bool, int, float)):
+        return x
     if isinstance(x, (list, tuple, np.ndarray)):
         from .._creation import tensor
         return tensor(x)

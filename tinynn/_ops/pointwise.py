@@ -54,7 +54,7 @@ class Tanh(Function):
 class Relu(Function):
     def forward(self, x):
         self.positive = x > 0
-        return x * self.positive
+        return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
         return (gy * self.positive,)          # d(relu x)/dx = 1 if x > 0 else 0
