@@ -1,0 +1,209 @@
+"""What the two CIFAR-2 examples share: options, data, the training loop, reports.
+
+The pipeline is the one of *Deep Learning with PyTorch*, ch. 7-8:
+CIFAR-10 -> keep airplanes (label 0) and birds (label 2) -> ToTensor and
+Normalize -> DataLoader(batch_size=64, shuffle=True) -> a model -> NLL or
+cross-entropy loss -> SGD -> accuracy on the 2,000 validation images.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import tinynn as torch
+import tinynn.optim as optim
+from tinynn.utils.data import DataLoader, TensorDataset
+from tinynn.vision import datasets, transforms
+
+MEAN = (0.4914, 0.4822, 0.4465)       # per-channel statistics of the CIFAR-10 training images
+STD = (0.2470, 0.2435, 0.2616)
+LABEL_MAP = {0: 0, 2: 1}               # CIFAR-10 label -> CIFAR-2 label
+CLASS_NAMES = ["airplane", "bird"]
+
+
+class UsageError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+def common_parser(description: str, default_epochs: int) -> argparse.ArgumentParser:
+    """The options both examples take."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--device", default="cpu", help="cpu, gpu or cuda[:N] (default: cpu)")
+    p.add_argument("--epochs", type=int, default=default_epochs)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default="./data", help="where CIFAR-10 is (or will be downloaded)")
+    p.add_argument("--no-download", action="store_true", help="fail instead of downloading CIFAR-10")
+    p.add_argument("--save", metavar="PATH", help="write the trained state dict here (tinynn.save)")
+    p.add_argument("--predictions", metavar="PATH.png", help="write a grid of validation predictions")
+    p.add_argument("--graph", metavar="PATH", help="write the autograd graph of the first step's loss (DOT)")
+    return p
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``gpu``, ``cuda`` or ``cuda:N``, with a message saying what to install when the GPU is missing."""
+    try:
+        dev = torch.device(name)
+    except ValueError as exc:
+        raise UsageError(f"unknown device {name!r}: use cpu, gpu or cuda") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        try:
+            torch.zeros(1, device=dev)          # raises the precise reason (no CuPy / no device)
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from exc
+    return dev
+
+
+def describe_device(dev: torch.device) -> str:
+    """A line naming the device and the array library behind it."""
+    if dev.type == "cuda":
+        import cupy
+        return f"{dev} ({torch.cuda.get_device_name(dev.index or 0)}, CuPy {cupy.__version__})"
+    import numpy
+    return f"cpu (NumPy {numpy.__version__})"
+
+
+def load_cifar2(data_dir: str, download: bool):
+    """The bird/airplane training and validation sets as lists of (3x32x32 tensor, 0|1), as the seeds build them."""
+    try:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the data directory {data_dir!r}: {exc.strerror}") from exc
+    preprocess = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
+    try:
+        cifar10 = datasets.CIFAR10(data_dir, train=True, download=download, transform=preprocess)
+        cifar10_val = datasets.CIFAR10(data_dir, train=False, download=download, transform=preprocess)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    cifar2 = [(img, LABEL_MAP[label]) for img, label in cifar10 if label in LABEL_MAP]
+    cifar2_val = [(img, LABEL_MAP[label]) for img, label in cifar10_val if label in LABEL_MAP]
+    return cifar2, cifar2_val
+
+
+def as_tensors(pairs, dev):
+    """Stack (image, label) pairs into two tensors on ``dev``: images N x 3 x 32 x 32, labels N."""
+    images = torch.stack([img for img, _ in pairs])
+    labels = torch.tensor([label for _, label in pairs])
+    return images.to(dev), labels.to(dev)
+
+
+def evaluate(model, images, labels, batch_size: int, flatten: bool):
+    """Accuracy (a 0-d tensor on the device) of ``model`` on ``images``."""
+    model.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=images.device)
+    with torch.no_grad():
+        for start in range(0, len(images), 1024):
+            batch = images[start:start + 1024]
+            outputs = model(batch.view(batch.shape[0], -1) if flatten else batch)
+            _, predicted = torch.max(outputs, dim=1)
+            correct = correct + (predicted == labels[start:start + 1024]).sum()
+    model.train()
+    return correct / len(images)
+
+
+def train(model, loss_fn, optimizer, train_set, val_set, args, flatten: bool, dev) -> float:
+    """The seeds' training loop; prints one line per epoch and returns the final validation accuracy."""
+    train_images, train_labels = train_set
+    val_images, val_labels = val_set
+    train_loader = DataLoader(TensorDataset(train_images, train_labels), batch_size=args.batch_size, shuffle=True)
+    accuracy = 0.0
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        total_loss = torch.zeros((), device=dev)      # accumulated on the device: no sync per step
+        correct = torch.zeros((), dtype=torch.int64, device=dev)
+        for step, (imgs, labels) in enumerate(train_loader):
+            outputs = model(imgs.view(imgs.shape[0], -1) if flatten else imgs)
+            loss = loss_fn(outputs, labels)
+            if epoch == 1 and step == 0 and args.graph:
+                write_graph(loss, model, args.graph)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss = total_loss + loss.detach() * len(labels)
+            correct = correct + (outputs.detach().argmax(dim=1) == labels).sum()
+        n = len(train_images)
+        train_acc, mean_loss = (correct / n).item(), (total_loss / n).item()
+        accuracy = evaluate(model, val_images, val_labels, args.batch_size, flatten).item()
+        seconds = time.perf_counter() - start
+        print(f"Epoch {epoch:3d}/{args.epochs}  loss {mean_loss:.4f}  train acc {train_acc:.4f}  "
+              f"val acc {accuracy:.4f}  {seconds:6.2f} s  {n / seconds:8.0f} img/s", flush=True)
+    return accuracy
+
+
+def write_graph(loss, model, path: str) -> None:
+    """The autograd graph of ``loss`` as Graphviz DOT (see tinynn.viz.make_dot)."""
+    from tinynn.viz import make_dot
+    make_dot(loss, params=dict(model.named_parameters())).save(path)
+    print(f"Wrote the graph of the first step's loss to {path}")
+
+
+def save_predictions(model, val_pairs, dev, path: str, flatten: bool, count: int = 32) -> None:
+    """A PNG grid of validation images with predicted and true labels (green right, red wrong)."""
+    from PIL import Image, ImageDraw
+    import numpy as np
+
+    images = torch.stack([img for img, _ in val_pairs[:count]]).to(dev)
+    model.eval()
+    with torch.no_grad():
+        outputs = model(images.view(images.shape[0], -1) if flatten else images)
+        predicted = outputs.argmax(dim=1).cpu().tolist()
+    model.train()
+    scale, cols = 3, 8
+    cell_w, cell_h = 32 * scale, 32 * scale + 26
+    rows = (count + cols - 1) // cols
+    grid = Image.new("RGB", (cols * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(grid)
+    mean, std = np.array(MEAN)[:, None, None], np.array(STD)[:, None, None]
+    for k, ((img, label), pred) in enumerate(zip(val_pairs[:count], predicted)):
+        pixels = np.clip((img.numpy() * std + mean) * 255, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+        x, y = (k % cols) * cell_w, (k // cols) * cell_h
+        grid.paste(Image.fromarray(pixels).resize((32 * scale, 32 * scale), Image.NEAREST), (x, y))
+        color = (0, 128, 0) if pred == label else (200, 0, 0)
+        draw.text((x + 2, y + 32 * scale + 1), f"pred {CLASS_NAMES[pred]}", fill=color)
+        draw.text((x + 2, y + 32 * scale + 13), f"true {CLASS_NAMES[label]}", fill=(0, 0, 0))
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    grid.save(tmp, format="PNG")
+    tmp.replace(path)
+    print(f"Wrote {count} validation predictions to {path}")
+
+
+def run(main) -> None:
+    """Run ``main()``; input problems print one line (no traceback) and exit with status 2."""
+    try:
+        main()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def pipeline(args, build_model, loss_fn, flatten: bool, weight_decay: float = 0.0) -> None:
+    """Everything after argument parsing: data, model, training, reports, saving."""
+    if args.epochs < 0 or args.batch_size < 1 or args.lr <= 0:
+        raise UsageError("--epochs must be >= 0, --batch-size >= 1 and --lr > 0")
+    dev = resolve_device(args.device)
+    torch.manual_seed(args.seed)
+    cifar2, cifar2_val = load_cifar2(args.data_dir, download=not args.no_download)
+    train_set, val_set = as_tensors(cifar2, dev), as_tensors(cifar2_val, dev)
+    n_bird = int(train_set[1].sum().item())
+    print(f"Training images: {len(cifar2)} (airplane {len(cifar2) - n_bird}, bird {n_bird}); "
+          f"validation images: {len(cifar2_val)}")
+    print(f"Device: {describe_device(dev)}")
+    model = build_model().to(dev)
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"Model: {n_params:,} parameters\n{model}")
+    optimizer = optim.SGD(model.parameters(), lr=args.lr, weight_decay=weight_decay)
+    accuracy = train(model, loss_fn, optimizer, train_set, val_set, args, flatten, dev)
+    if args.epochs == 0:
+        accuracy = evaluate(model, *val_set, args.batch_size, flatten).item()
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+        print(f"Saved the trained state dict to {args.save}")
+    if args.predictions:
+        save_predictions(model, cifar2_val, dev, args.predictions, flatten)
+    print(f"Validation accuracy: {accuracy:.4f}")

@@ -1,0 +1,131 @@
+"""The CIFAR-2 examples end to end on a tiny, learnable data set in the real CIFAR-10 file layout."""
+import re
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import tinynn
+from tinynn.vision.datasets import CIFAR10
+from _cifar_fixtures import CLASSES, TRAIN_FILES, checksums, class_attributes, py2_pickle, write_files
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def learnable_files(n_per_batch: int = 40, seed: int = 0) -> dict:
+    """Batches where airplanes (label 0) are bright-blue-topped and birds (label 2) green; other classes mixed in."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for k, name in enumerate(TRAIN_FILES + ["test_batch"]):
+        labels = rng.choice([0, 2, 2, 0, 5], size=n_per_batch).tolist()
+        images = rng.integers(0, 120, size=(n_per_batch, 3, 32, 32)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            if label == 0:
+                images[i, 2, :16] += 120      # blue sky on top
+            elif label == 2:
+                images[i, 1] += 100           # green
+        files[name] = py2_pickle({b"batch_label": name.encode(), b"labels": labels,
+                                  b"data": images.reshape(n_per_batch, 3072),
+                                  b"filenames": [f"{name}_{i}.png".encode() for i in range(n_per_batch)]})
+    files["batches.meta"] = py2_pickle({b"num_cases_per_batch": n_per_batch,
+                                        b"label_names": [c.encode() for c in CLASSES], b"num_vis": 3072})
+    return files
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A folder holding the fixture CIFAR-10, with CIFAR10 told the fixture's checksums."""
+    files = learnable_files()
+    write_files(tmp_path / "data", files)
+    for name, value in class_attributes(checksums(files)).items():
+        monkeypatch.setattr(CIFAR10, name, value)
+    return tmp_path / "data"
+
+
+def run_script(script: str, args: list, monkeypatch, capsys) -> tuple:
+    """Run an example as ``python examples/SCRIPT ARGS``; returns (exit code, stdout, stderr)."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setattr(sys, "argv", [script] + [str(a) for a in args])
+    code = 0
+    try:
+        runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def epoch_losses(out: str) -> list:
+    return [float(m) for m in re.findall(r"^Epoch +\d+/\d+ +loss ([0-9.]+)", out, flags=re.M)]
+
+
+@pytest.mark.parametrize("model", ["fc", "deep"])
+def test_fc_example_trains_and_reports(model, data_dir, tmp_path, monkeypatch, capsys):
+    code, out, err = run_script("cifar2_fc.py", ["--model", model, "--epochs", "4", "--data-dir", data_dir,
+                                                 "--no-download", "--lr", "0.05", "--batch-size", "16",
+                                                 "--save", tmp_path / "fc.pt"], monkeypatch, capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("Training images: ") and "validation images: " in lines[0]
+    assert lines[1] == "Device: cpu (NumPy %s)" % np.__version__
+    losses = epoch_losses(out)
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert re.fullmatch(r"Validation accuracy: [01]\.\d{4}", lines[-1])
+    assert re.search(r"train acc [01]\.\d{4}  val acc [01]\.\d{4} +[0-9.]+ s +\d+ img/s", out)
+    assert (tmp_path / "fc.pt").exists()
+
+
+def test_conv_example_with_width_predictions_graph_and_predict(data_dir, tmp_path, monkeypatch, capsys):
+    args = ["--epochs", "3", "--data-dir", data_dir, "--no-download", "--width", "8", "--weight-decay", "1e-3",
+            "--lr", "0.05", "--batch-size", "16", "--save", tmp_path / "net.pt",
+            "--predictions", tmp_path / "pred.png", "--graph", tmp_path / "graph.dot"]
+    code, out, err = run_script("cifar2_conv.py", args, monkeypatch, capsys)
+    assert code == 0, err
+    losses = epoch_losses(out)
+    assert losses[-1] < losses[0]
+    assert out.strip().splitlines()[-1].startswith("Validation accuracy: ")
+    with Image.open(tmp_path / "pred.png") as grid:
+        assert grid.format == "PNG" and grid.size[0] > 32
+    assert (tmp_path / "graph.dot").read_text().lstrip().startswith("digraph")
+
+    picture = tmp_path / "me.jpg"
+    Image.new("RGB", (200, 120), (30, 200, 40)).save(picture)
+    code, out, err = run_script("predict.py", [tmp_path / "net.pt", picture], monkeypatch, capsys)
+    assert code == 0, err
+    probs = re.search(r"me\.jpg: (airplane|bird) +\(airplane ([0-9.]+), bird ([0-9.]+)\)", out)
+    assert probs and float(probs.group(2)) + float(probs.group(3)) == pytest.approx(1, abs=2e-3)
+
+
+def test_bad_input_gets_a_message_and_a_non_zero_exit(data_dir, tmp_path, monkeypatch, capsys):
+    code, _, err = run_script("cifar2_fc.py", ["--device", "tpu", "--data-dir", data_dir], monkeypatch, capsys)
+    assert code == 2 and "unknown device 'tpu'" in err and "Traceback" not in err
+    if not tinynn.cuda.is_available():
+        code, _, err = run_script("cifar2_fc.py", ["--device", "gpu", "--data-dir", data_dir], monkeypatch, capsys)
+        assert code == 2 and ("cupy" in err.lower() or "CUDA" in err)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code, _, err = run_script("cifar2_conv.py", ["--data-dir", blocker / "sub"], monkeypatch, capsys)
+    assert code == 2 and "cannot create the data directory" in err
+    code, _, err = run_script("cifar2_fc.py", ["--data-dir", tmp_path / "empty", "--no-download"], monkeypatch, capsys)
+    assert code == 2 and "download=True" in err
+
+    other = tmp_path / "other.pt"
+    tinynn.save(tinynn.nn.Linear(3, 4).state_dict(), other)
+    code, _, err = run_script("predict.py", [other, tmp_path / "x.png"], monkeypatch, capsys)
+    assert code == 2 and "no CIFAR-2 model" in err
+    model_file = tmp_path / "fc.pt"
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from cifar2_models import fc_model
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    tinynn.save(fc_model().state_dict(), model_file)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"definitely not a png")
+    code, _, err = run_script("predict.py", [model_file, broken], monkeypatch, capsys)
+    assert code == 2 and "cannot read" in err and "broken.png" in err
+    code, _, err = run_script("predict.py", [model_file, tmp_path / "missing.png"], monkeypatch, capsys)
+    assert code == 2 and "no such image" in err
