@@ -10,10 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 
+_Tensor: type | None = None
+
+
 def tensor_type() -> type:
-    """The ``tinynn.Tensor`` class (imported lazily: ``tinynn`` imports this package)."""
-    from tinynn._tensor import Tensor
-    return Tensor
+    """The ``tinynn.Tensor`` class (imported on first use, so this module never imports the core early)."""
+    global _Tensor
+    if _Tensor is None:
+        from tinynn._tensor import Tensor
+        _Tensor = Tensor
+    return _Tensor
 
 
 def is_tensor(obj: Any) -> bool:

@@ -11,7 +11,8 @@ so ``tinynn.manual_seed`` makes them reproducible.
 
 Whole batches: ``ToTensor``, ``Normalize``, ``RandomHorizontalFlip``,
 ``RandomCrop`` and ``ToPILImage`` (and any ``Compose`` made only of them) can
-also transform N images in one vectorised NumPy step (``_apply_to_batch``).
+also transform N images in one vectorised NumPy step (``_batch_plan`` and
+``_run_batch``).
 Datasets such as ``CIFAR10`` use it in ``__getitems__``. Deterministic
 transforms give exactly the per-image results; random ones draw their random
 numbers in a different order (one draw per transform for the whole batch), so
@@ -25,16 +26,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from .._device import CPU, device_of, get_array_module, to_device
 from ..random import get_rng
 from ..utils import _arrays
 
-# Layouts of a batch flowing through ``_apply_to_batch``:
+# Layouts of a batch flowing through ``_run_batch``:
 IMAGES = "NHWC"   # images (a PIL image or H x W x C array per sample)
 TENSORS = "NCHW"  # tensors (a C x H x W Tensor per sample)
 
 
 def _xp(array):
-    from .._device import get_array_module
+    """NumPy or CuPy, whichever holds ``array``."""
     return get_array_module(array)
 
 
@@ -61,9 +63,10 @@ def _as_image_array(img: Any, who: str) -> np.ndarray:
 
 def _to_float_chw(images: np.ndarray) -> np.ndarray:
     """``... x H x W x C`` to ``... x C x H x W``; uint8 becomes float32 in [0, 1], other dtypes are kept."""
-    chw = np.moveaxis(images, -1, -3)
+    n = images.ndim
+    chw = images.transpose(*range(n - 3), n - 1, n - 3, n - 2)
     if chw.dtype != np.uint8:
-        return np.ascontiguousarray(chw)
+        return chw.copy(order="C")  # a copy, so the tensor never shares a (possibly read-only) image buffer
     out = chw.astype(np.float32, order="C")
     out /= 255  # a float32 division, as torchvision's ``img.float().div(255)``
     return out
@@ -118,7 +121,7 @@ class Normalize:
         self.inplace = inplace
         self._mean = np.asarray(mean, dtype=np.float64).reshape(-1)
         self._std = np.asarray(std, dtype=np.float64).reshape(-1)
-        self._cache: dict = {}  # (dtype, array module) -> (mean, std) as C x 1 x 1 arrays
+        self._cache: dict = {}  # (dtype, device) -> (mean, std) as C x 1 x 1 arrays
 
     def _constants(self, array, channels: int):
         """Mean and std as C x 1 x 1 arrays of ``array``'s dtype, on its device."""
@@ -126,7 +129,7 @@ class Normalize:
             if len(values) not in (1, channels):
                 raise ValueError(f"Normalize: {name} has {len(values)} values but the image has {channels} channels")
         xp = _xp(array)
-        key = (array.dtype, xp.__name__)
+        key = (array.dtype, str(device_of(array)))
         if key not in self._cache:
             mean, std = self._mean.astype(array.dtype), self._std.astype(array.dtype)
             if (std == 0).any():
@@ -326,8 +329,10 @@ class RandomCrop:
 
 
 def _chw_to_image_array(array) -> np.ndarray:
-    """``... x C x H x W`` tensor data to ``... x H x W x C`` NumPy pixels (floats scaled by 255, truncated to uint8)."""
-    from .._device import CPU, to_device
+    """``... x C x H x W`` tensor data to ``... x H x W x C`` NumPy pixels.
+
+    Floats are scaled by 255 and truncated to uint8; other dtypes are kept.
+    """
     array = to_device(array, CPU)
     if array.dtype.kind == "f":
         array = (array * 255).astype(np.uint8)  # as torchvision's ``pic.mul(255).byte()``
@@ -379,38 +384,33 @@ class ToPILImage:
 _BATCHABLE = (ToTensor, Normalize, RandomHorizontalFlip, RandomCrop, ToPILImage)
 
 
-def _flatten(transform: Any) -> list | None:
-    """The simple transforms that make up ``transform``, or None if one of them cannot run on batches."""
+def _batch_plan(transform: Any) -> list | None:
+    """The simple transforms that make up ``transform`` in order, or None if one cannot run on a batch.
+
+    ``None`` (no transform) gives None too: the samples are then PIL images,
+    made one by one.
+    """
     if type(transform) is Compose:
-        parts: list = []
+        plan: list = []
         for t in transform.transforms:
-            inner = _flatten(t)
+            inner = _batch_plan(t)
             if inner is None:
                 return None
-            parts += inner
-        return parts
+            plan += inner
+        return plan
     if type(transform) is ToPILImage and transform.mode is not None:
         return None  # mode conversions are left to the per-image path
     return [transform] if type(transform) in _BATCHABLE else None
 
 
-def _supports_batches(transform: Any) -> bool:
-    """True when ``transform`` is made only of transforms that can run on a whole batch at once."""
-    return transform is not None and _flatten(transform) is not None
+def _run_batch(plan: list, images: np.ndarray) -> list:
+    """Apply the transforms of ``plan`` (from ``_batch_plan``) to N x H x W x C uint8 ``images`` at once.
 
-
-def _apply_to_batch(transform: Any, images: np.ndarray) -> list:
-    """Transform N x H x W x C uint8 ``images`` in one vectorised pass; returns the N results.
-
-    Each result is what ``transform`` gives for one PIL image: a C x H x W
-    Tensor, or a PIL image when the pipeline ends on images. Check
-    ``_supports_batches(transform)`` first.
+    Returns the N results, each what the transform gives for one PIL image:
+    a C x H x W Tensor, or a PIL image when the pipeline ends on images.
     """
-    parts = _flatten(transform)
-    if parts is None:
-        raise TypeError(f"{transform!r} cannot be applied to a batch at once")
     x, layout = images, IMAGES
-    for t in parts:
+    for t in plan:
         x, layout = t._batch(x, layout)
     if layout == TENSORS:
         return [_arrays.wrap(sample) for sample in x]

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._device import get_array_module
 from .. import _arrays
 
 
@@ -25,26 +26,56 @@ def _shape_str(shape: tuple) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def _stack(arrays: list, what: str):
-    """Stack same-shaped arrays (all NumPy or all on one CuPy device) into a new Tensor."""
+def _mismatch(what: str, first, other, k: int) -> RuntimeError:
+    if other.shape != first.shape:
+        return RuntimeError(f"default_collate: stack expects each {what} to be equal size, but got "
+                            f"{_shape_str(first.shape)} at entry 0 and {_shape_str(other.shape)} at entry {k}")
+    return RuntimeError(f"default_collate: cannot stack {what}s on different devices (entry 0 is a "
+                        f"{type(first).__module__} array, entry {k} a {type(other).__module__} array)")
+
+
+def _stack(arrays: list):
+    """Stack same-shaped arrays (checked by the caller) into a new Tensor on their device.
+
+    ``concatenate`` + ``reshape`` is ``stack`` without the per-array views that
+    ``numpy.stack`` makes, which matters for batches of small images.
+    """
     first = arrays[0]
-    for k, a in enumerate(arrays):
-        if a.shape != first.shape:
-            raise RuntimeError(f"default_collate: stack expects each {what} to be equal size, but got "
-                               f"{_shape_str(first.shape)} at entry 0 and {_shape_str(a.shape)} at entry {k}")
-        if type(a) is not type(first):
-            raise RuntimeError(f"default_collate: cannot stack {what}s on different devices "
-                               f"(entry 0 is a {type(first).__module__} array, entry {k} a {type(a).__module__} array)")
-    from ..._device import get_array_module
     xp = get_array_module(first)
-    return _arrays.wrap(xp.stack(arrays))
+    if first.ndim == 0:
+        return _arrays.wrap(xp.stack(arrays))
+    return _arrays.wrap(xp.concatenate(arrays).reshape(len(arrays), *first.shape))
 
 
-def _collate_tensors(batch: list):
-    if any(t.requires_grad for t in batch):
+def _collate_arrays(batch: Sequence[Any]):
+    first = batch[0]
+    for k, a in enumerate(batch):
+        if not isinstance(a, np.ndarray):
+            raise TypeError("default_collate: entry 0 is a numpy array but not every entry is; "
+                            f"entry {k} is a {type(a).__name__}")
+        if a.shape != first.shape:
+            raise _mismatch("array", first, a, k)
+    return _stack(list(batch))
+
+
+def _collate_tensors(batch: Sequence[Any]):
+    Tensor = _arrays.tensor_type()
+    first = batch[0].array
+    shape, on_cpu = first.shape, isinstance(first, np.ndarray)
+    arrays, needs_grad = [], False
+    for k, t in enumerate(batch):
+        if not isinstance(t, Tensor):
+            raise TypeError("default_collate: entry 0 is a Tensor but not every entry is; "
+                            f"entry {k} is a {type(t).__name__}")
+        a = t.array
+        if a.shape != shape or isinstance(a, np.ndarray) != on_cpu:
+            raise _mismatch("tensor", first, a, k)
+        needs_grad = needs_grad or t.requires_grad
+        arrays.append(a)
+    if needs_grad:
         import tinynn
-        return tinynn.stack(batch, 0)  # keeps the autograd graph
-    return _stack([t.array for t in batch], "tensor")
+        return tinynn.stack(list(batch), 0)  # keeps the autograd graph
+    return _stack(arrays)
 
 
 def _collate_numbers(batch: Sequence[Any]):
@@ -75,16 +106,11 @@ def default_collate(batch: Sequence[Any]) -> Any:
     elem_type = type(elem)
 
     if _arrays.is_tensor(elem):
-        if not all(_arrays.is_tensor(t) for t in batch):
-            raise TypeError("default_collate: entry 0 is a Tensor but not every entry is; "
-                            f"found {sorted({type(t).__name__ for t in batch})}")
-        return _collate_tensors(list(batch))
+        return _collate_tensors(batch)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUSV":
             raise TypeError(f"default_collate: cannot batch numpy arrays of dtype {elem.dtype}")
-        if not all(isinstance(a, np.ndarray) for a in batch):
-            raise TypeError("default_collate: entry 0 is a numpy array but not every entry is")
-        return _stack(list(batch), "array")
+        return _collate_arrays(batch)
     if isinstance(elem, np.generic) and elem.dtype.kind not in "OUSV":  # numpy scalars keep their dtype
         return _arrays.wrap(np.array(batch))
     if isinstance(elem, (bool, int, float)):

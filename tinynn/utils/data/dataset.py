@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..._device import get_array_module
 from .. import _arrays
 
 
@@ -79,8 +80,7 @@ def _rows(t: Any, indices: Sequence[int]) -> list:
     array = t.array if tensor else t
     index = np.asarray(indices, dtype=np.int64)
     _check_bounds(index, len(array))
-    if type(array) is not np.ndarray:  # a CuPy array: move the index to its device
-        from ..._device import get_array_module
+    if not isinstance(array, np.ndarray):  # a CuPy array: move the index to its device
         index = get_array_module(array).asarray(index)
     batch = array[index]
     if tensor:

@@ -52,7 +52,8 @@ class RandomSampler(Sampler):
         self._num_samples = num_samples
         self.generator = generator
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples!r}")
+            raise ValueError("num_samples should be a positive integer value, "
+                             f"but got num_samples={self.num_samples!r}")
 
     @property
     def num_samples(self) -> int:

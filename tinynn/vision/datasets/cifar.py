@@ -33,9 +33,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from ..transforms import _apply_to_batch, _supports_batches
+from ..transforms import _batch_plan, _run_batch
 from .utils import calculate_md5, download_url, extract_archive, load_pickle
 from .vision import VisionDataset
+
+
+class _DamagedArchive(RuntimeError):
+    """The archive could not be read (truncated, not gzip, not tar)."""
 
 
 def _field(entry: Any, name: str, path: Path) -> Any:
@@ -44,8 +48,8 @@ def _field(entry: Any, name: str, path: Path) -> Any:
         for key in (name.encode(), name):
             if key in entry:
                 return entry[key]
-    raise ValueError(f"{path} is not a CIFAR file: expected a dict with a {name!r} entry, "
-                     f"got {type(entry).__name__}" + (f" with keys {sorted(map(str, entry))}" if isinstance(entry, dict) else ""))
+    found = f"a dict with keys {sorted(map(str, entry))}" if isinstance(entry, dict) else type(entry).__name__
+    raise ValueError(f"{path} is not a CIFAR file: expected a dict with a {name!r} entry, got {found}")
 
 
 class CIFAR10(VisionDataset):
@@ -61,7 +65,7 @@ class CIFAR10(VisionDataset):
     ``(PIL image, label)`` before transforms. ``__getitems__`` transforms a
     whole batch in one vectorised step when the transform is made of
     ``ToTensor``, ``Normalize``, ``RandomHorizontalFlip``, ``RandomCrop`` and
-    ``ToPILImage`` (``transforms._supports_batches``).
+    ``ToPILImage`` (see ``transforms._batch_plan``).
     """
 
     base_folder = "cifar-10-batches-py"
@@ -115,9 +119,9 @@ class CIFAR10(VisionDataset):
         try:
             extract_archive(archive, self.root)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise RuntimeError(f"Could not extract {archive}: {exc}. The file is damaged or incomplete, or not a "
-                               f"tar archive. Delete it and pass download=True, or replace it with a good copy "
-                               f"of {self.url}.") from exc
+            raise _DamagedArchive(f"Could not extract {archive}: {exc}. The file is damaged or incomplete, or not "
+                                  f"a tar archive. Delete it and pass download=True, or replace it with a good copy "
+                                  f"of {self.url}.") from exc
 
     def _prepare(self, download: bool) -> None:
         """Make sure verified files are in ``folder``, extracting or downloading as described in the module doc."""
@@ -129,9 +133,9 @@ class CIFAR10(VisionDataset):
                 self._extract(archive)
                 if not self._problems():
                     return
-            except RuntimeError:
+            except _DamagedArchive:
                 if not download:
-                    raise
+                    raise  # (an unsafe archive is never replaced silently: that error goes through)
         if download:
             hint = (f"Then create the dataset again: the archive will be extracted and verified. "
                     f"A mirror can be used by setting {type(self).__name__}.url.")
@@ -199,21 +203,25 @@ class CIFAR10(VisionDataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         """``(image, label)``: a PIL image (or what ``transform`` makes of it) and an int."""
         index = operator.index(index)
-        if _supports_batches(self.transform):  # the same vectorised code as a batch of one
-            return self.__getitems__([index])[0]
-        img, target = Image.fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
+        plan = _batch_plan(self.transform)
+        if plan is not None:  # the same vectorised code as for a batch, on a batch of one
+            img = _run_batch(plan, self.data[index][None])[0]
+        else:
+            img = Image.fromarray(self.data[index])
+            if self.transform is not None:
+                img = self.transform(img)
+        target = self.targets[index]
         if self.target_transform is not None:
             target = self.target_transform(target)
         return img, target
 
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, Any]]:
         """The samples at ``indices``; the images are transformed in one vectorised step when possible."""
-        if not _supports_batches(self.transform):
+        plan = _batch_plan(self.transform)
+        if plan is None:
             return [self[i] for i in indices]
         index = np.asarray(indices, dtype=np.int64).reshape(-1)
-        images = _apply_to_batch(self.transform, self.data[index])
+        images = _run_batch(plan, self.data[index])
         targets = [self.targets[i] for i in index.tolist()]
         if self.target_transform is not None:
             targets = [self.target_transform(t) for t in targets]
