@@ -47,6 +47,7 @@ class Net(nn.Module):
         self.fc2 = nn.Linear(32, 2)
 
     def forward(self, x: tinynn.Tensor) -> tinynn.Tensor:
+        """Logits (N, 2) for images (N, 3, 32, 32); pooling and tanh are function calls, not modules."""
         out = F.max_pool2d(tinynn.tanh(self.conv1(x)), 2)
         out = F.max_pool2d(tinynn.tanh(self.conv2(out)), 2)
         out = out.view(-1, 8 * 8 * self.width // 2)
