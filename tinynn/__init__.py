@@ -71,3 +71,6 @@ def get_num_threads() -> "int":
 
 
 __version__ = "0.1.0"
+from .utils.summary import summary
+from . import nn, optim
+from .serialization import load, save

@@ -18,6 +18,11 @@ class MaxPool2d(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        (kh, kw), (oh, ow) = self.kernel, self.out_hw
+        # tiling windows (kernel == stride, no padding or dilation, nothing left over):
+        # every input element is in exactly one window, which backward_tiled exploits
+        self.tiled = (self.stride == self.kernel and self.pads == (0, 0, 0, 0) and self.dilation == (1, 1)
+                      and x.shape[2:] == (oh * kh, ow * kw))
         self.padded = pad2d(x, self.pads, value=-xp.inf)
         views = [self.padded[:, :, r, c] for r, c in self._offsets()]
         y = views[0].copy()
@@ -28,6 +33,8 @@ class MaxPool2d(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.tiled:
+            return (self.backward_tiled(gy, xp),)
         gpad = xp.zeros(self.padded.shape, dtype=gy.dtype)
         unclaimed = xp.ones(gy.shape, dtype=bool)
         for r, c in self._offsets():
@@ -38,6 +45,22 @@ class MaxPool2d(Function):
         top, bottom, left, right = self.pads
         h, w = gpad.shape[2:]
         return (gpad[:, :, top:h - bottom, left:w - right],)
+
+
+    def backward_tiled(self, gy, xp):
+        """Windows tile the input: write each input's gradient once, gy at its window's first maximum, else 0."""
+        n, c, oh, ow = gy.shape
+        (kh, kw), x = self.kernel, self.padded
+        gx = xp.empty((n, c, oh, kh, ow, kw), dtype=gy.dtype)   # (window row, offset i, window col, offset j)
+        claimed = None                                          # windows whose maximum was already found
+        for i in range(kh):
+            for j in range(kw):
+                hit = x[:, :, i::kh, j::kw] == self.y
+                if claimed is not None:
+                    xp.greater(hit, claimed, out=hit)           # hit and not claimed: first maximum only
+                xp.multiply(gy, hit, out=gx[:, :, :, i, :, j])  # dx = gy where x is the window's first max
+                claimed = hit if claimed is None else xp.logical_or(claimed, hit, out=claimed)
+        return gx.reshape(x.shape)
 
 
 class AvgPool2d(Function):

@@ -1,0 +1,98 @@
+"""``Conv2d``: 2-D convolution (cross-correlation) over (N, C, H, W) images."""
+from __future__ import annotations
+
+import math
+
+from ..._tensor import Tensor
+from .. import functional as F
+from .. import init
+from .linear import _new_parameter
+from .module import Module
+
+__all__ = ["Conv2d"]
+
+
+def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; a pair is checked and returned as a tuple."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"Conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    return value
+
+
+class Conv2d(Module):
+    """2-D convolution: ``out_channels`` learned filters of shape (in_channels/groups, kH, kW).
+
+    ``padding`` is an int, a pair, ``'valid'`` (no padding) or ``'same'`` (the
+    output has the input's height and width; needs stride 1). Weights are
+    initialised as in torch: kaiming-uniform with a=sqrt(5), bias
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels/groups * kH * kW.
+    Only ``padding_mode='zeros'`` is implemented.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError(f"in_channels must be divisible by groups (in_channels={in_channels}, groups={groups})")
+        if out_channels % groups != 0:
+            raise ValueError(f"out_channels must be divisible by groups (out_channels={out_channels}, "
+                             f"groups={groups})")
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.dilation = _pair(dilation, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding")
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode={padding_mode!r} is not implemented in tinynn; only 'zeros' is "
+                             "(pad the input yourself with tinynn.nn.functional.pad for other modes)")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self.weight = _new_parameter(out_channels, in_channels // groups, *self.kernel_size,
+                                     device=device, dtype=dtype)
+        if bias:
+            self.bias = _new_parameter(out_channels, device=device, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh initial values, with torch's default scheme."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Convolve a (N, C, H, W) batch with the filters."""
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        """The arguments shown in ``repr``, as torch shows them (defaults left out)."""
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -1,0 +1,114 @@
+"""``Adam``: adaptive moment estimation (Kingma & Ba), with torch's update rule."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .._device import get_array_module
+from .._tensor import Tensor
+from .optimizer import Optimizer
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """Adam, computed in torch's order so that results match torch to float32 rounding.
+
+    For each parameter p with gradient g (negated if ``maximize``), at step t::
+
+        g = g + weight_decay * p                   (if weight_decay; with decoupled_weight_decay
+                                                    p = p * (1 - lr * weight_decay) instead, as AdamW)
+        m = m + (1 - beta1) * (g - m)              (first moment, exp_avg)
+        v = beta2 * v + (1 - beta2) * g * g        (second moment, exp_avg_sq)
+        v_max = max(v_max, v)                      (if amsgrad; then used in place of v)
+        denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        p = p - (lr / (1 - beta1^t)) * m / denom
+
+    The state per parameter is ``step`` (a float32 scalar tensor, as in torch),
+    ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 amsgrad: bool = False, *, maximize: bool = False, decoupled_weight_decay: bool = False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _init_state(self, param: Tensor, amsgrad: bool) -> dict[str, Tensor]:
+        """Zero moments and ``step = 0`` for a parameter's first update."""
+        xp = get_array_module(param.array)
+        state = self.state[param]
+        state["step"] = Tensor._wrap(np.zeros((), dtype=np.float32))
+        state["exp_avg"] = Tensor._wrap(xp.zeros_like(param.array))
+        state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(param.array))
+        if amsgrad:
+            state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(param.array))
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns the closure's loss (or None)."""
+        loss = self._begin_step(closure)
+        for group in self.param_groups:
+            # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
+            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                p = param.array
+                xp = get_array_module(p)
+                state = self.state[param]
+                if not state:
+                    state = self._init_state(param, amsgrad)
+                grad = -param.grad.array if maximize else param.grad.array
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+
+                step_t = state["step"].array
+                step_t += 1
+                step = float(step_t)
+
+                if weight_decay != 0:
+                    if decoupled:
+                        xp.multiply(p, 1 - lr * weight_decay, out=p)
+                    else:
+                        grad = grad + weight_decay * p
+                # Two scratch arrays per parameter; each line keeps torch's order of operations.
+                tmp = xp.subtract(grad, exp_avg)
+                tmp *= 1 - beta1
+                exp_avg += tmp                           # exp_avg.lerp_(grad, 1 - beta1)
+                xp.multiply(grad, 1 - beta2, out=tmp)
+                tmp *= grad
+                exp_avg_sq *= beta2
+                exp_avg_sq += tmp                        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2 ** 0.5
+
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"].array
+                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                    denom = xp.sqrt(max_sq, out=tmp)
+                else:
+                    denom = xp.sqrt(exp_avg_sq, out=tmp)
+                denom /= bias_correction2_sqrt
+                denom += eps                             # denom = sqrt(v) / sqrt(bias_correction2) + eps
+                update = xp.multiply(exp_avg, -step_size)
+                update /= denom
+                p += update                              # param.addcdiv_(exp_avg, denom, value=-step_size)
+        return loss
