@@ -1,10 +1,15 @@
 """Shared test set-up: hypothesis profile and the device fixture (CPU always, CUDA when present)."""
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# The tests multiply small matrices: one BLAS thread is as fast, and it cannot stall waiting for
+# a second core that a busy machine has given to another process. (Must precede numpy's import.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import tinynn
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+import tinynn  # noqa: E402
 
 settings.register_profile(
     "tinynn", deadline=None, max_examples=int(os.environ.get("TINYNN_EXAMPLES", "20")),

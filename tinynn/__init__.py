@@ -71,6 +71,8 @@ def get_num_threads() -> "int":
 
 
 __version__ = "0.1.0"
-from .utils.summary import summary
-from . import nn, optim
-from .serialization import load, save
+
+# The subpackages build on everything above, so they are imported last.
+from . import nn, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from .utils.summary import summary  # noqa: E402
