@@ -4,7 +4,11 @@
 """
 import numpy as _np
 
-from . import autograd, cuda, random
+from ._memory import keep_freed_memory_for_reuse as _keep_freed_memory_for_reuse
+
+_keep_freed_memory_for_reuse()
+
+from . import autograd, cuda, random  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                         ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from ._device import device

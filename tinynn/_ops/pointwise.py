@@ -48,7 +48,10 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * (1 - self.y * self.y),)  # d(tanh x)/dx = 1 - tanh^2 x
+        g = self.y * self.y                   # (in place after this first product: no more temporaries)
+        get_array_module(g).subtract(1, g, out=g)
+        g *= gy
+        return (g,)                           # d(tanh x)/dx = 1 - tanh^2 x
 
 
 class Relu(Function):

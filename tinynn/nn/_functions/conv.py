@@ -6,13 +6,13 @@ through a strided *view* (no loops), so a convolution is
 column gradients back into an image with KH*KW strided additions (col2im).
 
 Shifted products (stride 1, one group, at least ``SHIFTED_MIN_CHANNELS``
-input channels): flatten each padded channel to one row of length Hp*Wp.
-Kernel offset (i, j) then reads, for every output pixel, the element
-``i*Wp + j`` further along that row, so its contribution to all outputs is
-``W[:, :, i, j] (O, C) @ rows[:, off:off + OH*Wp] (C, OH*Wp)``: a plain
-matrix product on a view, no im2col copy. The output comes out "wide"
-(OH x Wp: the last Wp - OW columns of each row read across the row's end and
-are dropped). Backward runs the same KH*KW products in reverse.
+input channels): lay channel c of all N padded images end to end in one row
+(length N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel,
+the element ``i*Wp + j`` further along that row, so its contribution to the
+whole batch is one matrix product on a view, no im2col copy:
+``W[:, :, i, j] (O, C) @ rows[:, off:off + N*Hp*Wp]``. The result has a value
+for every padded position; those past OH x OW read across a row's or an
+image's end and are dropped. Backward runs the same KH*KW products in reverse.
 """
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ class Conv2d(Function):
 
     # ---------------------------------------------------------------- shifted products (stride 1)
     def offsets(self):
-        """(i, j, where kernel offset (i, j) starts in a flattened padded channel)."""
-        (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_shape[3]
+        """(i, j, how far kernel offset (i, j) reads ahead in a flattened padded image)."""
+        (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
         return [(i, j, i * dh * wp + j * dw) for i in range(kh) for j in range(kw)]
 
     def forward_shifted(self, x, weight, bias):
@@ -124,19 +124,19 @@ class Conv2d(Function):
         o, _, kh, kw = weight.shape
         oh, ow = self.out_hw
         top, bottom, left, right = self.pads
-        # one spare zero row at the bottom: the last offset's run of OH*Wp elements must fit
-        padded = xp.zeros((n, c, h + top + bottom + 1, w + left + right), dtype=x.dtype)
-        padded[:, :, top:top + h, left:left + w] = x
-        self.padded_shape, self.kernel = padded.shape, (kh, kw)
-        self.rows = padded.reshape(n, c, -1)                                # (N, C, Hp*Wp)
+        hp, wp = h + top + bottom, w + left + right
+        self.padded_hw, self.kernel = (hp, wp), (kh, kw)
+        size = n * hp * wp                                                  # all padded images, end to end
+        # rows: channel c of every padded image in one row, plus room for the largest offset
+        self.rows = xp.zeros((c, size + self.offsets()[-1][2]), dtype=x.dtype)
+        self.rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
         self.w = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))         # (KH, KW, O, C)
-        wide = oh * padded.shape[3]
-        y = xp.zeros((n, o, wide), dtype=x.dtype)
+        y = xp.zeros((o, size), dtype=x.dtype)
         product = xp.empty_like(y)
         for i, j, off in self.offsets():
-            xp.matmul(self.w[i, j], self.rows[:, :, off:off + wide], out=product)
+            xp.matmul(self.w[i, j], self.rows[:, off:off + size], out=product)
             y += product                                                    # y += W_ij x shifted by (i, j)
-        y = xp.ascontiguousarray(y.reshape(n, o, oh, -1)[:, :, :, :ow])
+        y = xp.ascontiguousarray(y.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3))
         if bias is not None:
             y += bias.reshape(1, o, 1, 1)
         return y
@@ -144,28 +144,27 @@ class Conv2d(Function):
     def backward_shifted(self, gy):
         xp = get_array_module(gy)
         n, o, oh, ow = gy.shape
-        wp = self.padded_shape[3]
-        wide = oh * wp
-        g = xp.zeros((n, o, oh, wp), dtype=gy.dtype)                         # zero in the dropped columns
-        g[:, :, :, :ow] = gy
-        g = g.reshape(n, o, wide)
+        hp, wp = self.padded_hw
+        size = n * hp * wp
+        g = xp.zeros((o, n, hp, wp), dtype=gy.dtype)                         # zero at the dropped positions
+        g[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
+        g = g.reshape(o, size)
         gx = gw = gb = None
         if self.needs_grad(1):
             gw = xp.empty(self.w.shape, dtype=gy.dtype)                       # (KH, KW, O, C)
             for i, j, off in self.offsets():
-                # dL/dW_ij = sum over images of gy (x shifted by (i, j))^T
-                gw[i, j] = (g @ self.rows[:, :, off:off + wide].swapaxes(1, 2)).sum(axis=0)
+                gw[i, j] = g @ self.rows[:, off:off + size].T                # dL/dW_ij = gy (x shifted by (i, j))^T
             gw = gw.transpose(2, 3, 0, 1)
         if len(self.inputs) > 2 and self.needs_grad(2):
             gb = gy.sum(axis=(0, 2, 3))                                      # dL/db = sum of gy
         if self.needs_grad(0):
-            c = self.rows.shape[1]
+            c = self.rows.shape[0]
             grows = xp.zeros(self.rows.shape, dtype=gy.dtype)
-            product = xp.empty((n, c, wide), dtype=gy.dtype)
+            product = xp.empty((c, size), dtype=gy.dtype)
             for i, j, off in self.offsets():
                 xp.matmul(self.w[i, j].T, g, out=product)
-                grows[:, :, off:off + wide] += product                       # dL/dx shifted by (i, j) += W_ij^T gy
+                grows[:, off:off + size] += product                          # dL/dx shifted by (i, j) += W_ij^T gy
             top, bottom, left, right = self.pads
-            hp = self.padded_shape[2] - 1
-            gx = grows.reshape(self.padded_shape)[:, :, top:hp - bottom, left:wp - right]
+            gx = grows[:, :size].reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right]
+            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2, 3))             # NCHW, as the ops before expect
         return gx, gw, gb

@@ -1,0 +1,86 @@
+"""Fast paths agree with the straightforward paths they replace (timings live in benchmarks/)."""
+import numpy as np
+import pytest
+
+import tinynn
+import tinynn.nn.functional as F
+from tinynn._ops.pointwise import Tanh
+from tinynn.autograd.gradcheck import gradcheck
+from tinynn.nn._functions import conv as conv_mod
+from tinynn.nn._functions.pooling import MaxPool2d
+
+
+def _conv_grads(x, w, b, **kw):
+    xt = tinynn.tensor(x, requires_grad=True)
+    wt = tinynn.tensor(w, requires_grad=True)
+    bt = tinynn.tensor(b, requires_grad=True) if b is not None else None
+    y = F.conv2d(xt, wt, bt, **kw)
+    gy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+    y.backward(tinynn.tensor(gy))
+    return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()] + ([bt.grad.numpy()] if b is not None else [])
+
+
+@pytest.mark.parametrize("n,c,h,w,o,k,kw", [
+    (2, 8, 6, 7, 5, 3, dict(padding=1)),
+    (3, 9, 5, 5, 4, 3, dict(padding=0)),
+    (2, 8, 6, 6, 3, 2, dict(padding="same")),            # asymmetric padding
+    (2, 10, 7, 6, 3, 3, dict(padding=2, dilation=2)),
+    (1, 16, 4, 9, 2, (1, 3), dict(padding=(0, 1))),
+])
+@pytest.mark.parametrize("bias", [True, False])
+def test_shifted_conv_matches_im2col(monkeypatch, n, c, h, w, o, k, kw, bias):
+    rng = np.random.default_rng(0)
+    kh, kwid = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = rng.standard_normal((o, c, kh, kwid)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32) if bias else None
+    fast = _conv_grads(x, wt, b, **kw)
+    monkeypatch.setattr(conv_mod, "SHIFTED_MIN_CHANNELS", 10 ** 9)     # force im2col
+    slow = _conv_grads(x, wt, b, **kw)
+    for a, s in zip(fast, slow):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, s, rtol=1e-4, atol=1e-4)
+
+
+def test_shifted_conv_is_used_and_gradchecks():
+    rng = np.random.default_rng(0)
+    x = tinynn.tensor(rng.standard_normal((2, 8, 5, 5)), requires_grad=True)     # float64 for gradcheck
+    w = tinynn.tensor(rng.standard_normal((3, 8, 3, 3)), requires_grad=True)
+    b = tinynn.tensor(rng.standard_normal(3), requires_grad=True)
+    assert F.conv2d(x, w, b, padding=1).grad_fn.shifted
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3))])
+def test_tiled_max_pool_backward_matches_general(shape, k):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[0, 0, :2, :2] = 1.0                                  # a tie: the first maximum gets the gradient
+    kh, kw = (k, k) if isinstance(k, int) else k
+    out_hw = (shape[2] // kh, shape[3] // kw)
+    fn = MaxPool2d((kh, kw), (kh, kw), (0, 0, 0, 0), (1, 1), out_hw)
+    y = fn.forward(x)
+    assert fn.tiled
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    fast = fn.backward(gy)[0]
+    fn.tiled = False
+    slow = fn.backward(gy)[0]
+    np.testing.assert_array_equal(fast, slow)
+    assert fast.dtype == np.float32 and fast[0, 0, 0, 0] == gy[0, 0, 0, 0] and fast[0, 0, 0, 1] == 0
+
+
+def test_max_pool_not_tiled_when_windows_leave_a_remainder():
+    x = tinynn.tensor(np.zeros((1, 1, 5, 5), np.float32), requires_grad=True)
+    assert not F.max_pool2d(x, 2).grad_fn.tiled
+
+
+def test_tanh_backward_in_place_matches_formula():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    gy = rng.standard_normal((4, 5)).astype(np.float32)
+    fn = Tanh()
+    y = fn.forward(x)
+    (g,) = fn.backward(gy)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, gy * (1 - y * y), rtol=1e-6)
+    np.testing.assert_array_equal(fn.y, np.tanh(x))        # the saved output is untouched
