@@ -132,20 +132,7 @@ def build_tinynn(which: str, width: int | None = None):
     import tinynn.nn as nn
     import tinynn.nn.functional as F
     import tinynn.optim as optim
-
-    class Net(nn.Module):
-        def __init__(s, w=16):
-            super().__init__(); s.w = w
-            s.conv1 = nn.Conv2d(3, w, 3, padding=1); s.conv2 = nn.Conv2d(w, w // 2, 3, padding=1)
-            s.fc1 = nn.Linear(8 * 8 * w // 2, 32); s.fc2 = nn.Linear(32, 2)
-
-        def forward(s, x):
-            o = F.max_pool2d(tinynn.tanh(s.conv1(x)), 2)
-            o = F.max_pool2d(tinynn.tanh(s.conv2(o)), 2)
-            o = tinynn.tanh(s.fc1(o.view(-1, 8 * 8 * s.w // 2)))
-            return s.fc2(o)
-
-    return _build(which, nn, optim, Net, width)
+    return _build(which, nn, optim, seed_net_class(tinynn, nn, F), width)
 
 
 def build_torch(torch, which: str, width: int | None = None):
@@ -153,6 +140,11 @@ def build_torch(torch, which: str, width: int | None = None):
     import torch.nn as nn
     import torch.nn.functional as F
     import torch.optim as optim
+    return _build(which, nn, optim, seed_net_class(torch, nn, F), width)
+
+
+def seed_net_class(torch, nn, F):
+    """The seeds' ``Net``, written once against whichever library is passed in (torch or tinynn)."""
 
     class Net(nn.Module):
         def __init__(s, w=16):
@@ -166,7 +158,7 @@ def build_torch(torch, which: str, width: int | None = None):
             o = torch.tanh(s.fc1(o.view(-1, 8 * 8 * s.w // 2)))
             return s.fc2(o)
 
-    return _build(which, nn, optim, Net, width)
+    return Net
 
 
 def _build(which, nn, optim, Net, width):
