@@ -264,9 +264,9 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self.array.ndim == 0 or self.array.size == 1 and spec:
+        if spec and self.array.size == 1:       # f"{loss:.4f}" formats the number, as in torch
             return format(self.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        return format(repr(self), spec)
 
     def __hash__(self):
         return id(self)
