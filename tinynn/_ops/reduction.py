@@ -91,10 +91,10 @@ class Max(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        gx = xp.zeros(self.shape, dtype=gy.dtype)
         gy = gy if self.keepdim else xp.expand_dims(gy, self.axis)
-        xp.put_along_axis(gx, self.indices, gy, axis=self.axis)
-        return (gx,)                                  # d(max x)/dx_i = 1 at the argmax, 0 elsewhere
+        positions = xp.arange(self.shape[self.axis]).reshape(
+            [-1 if i == self.axis else 1 for i in range(len(self.shape))])
+        return ((positions == self.indices) * gy,)    # d(max x)/dx_i = 1 at the argmax, 0 elsewhere
 
 
 class Amax(Function):

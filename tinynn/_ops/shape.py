@@ -73,7 +73,7 @@ class GetItem(Function):
         if _is_basic(self.index):
             gx[self.index] = gy                       # slices pick each element at most once
         else:
-            xp.add.at(gx, self.index, gy)             # fancy indices may repeat: scatter-add
+            _scatter_add(xp, gx, self.index, gy)      # fancy indices may repeat: scatter-add
         return (gx,)
 
 
@@ -135,6 +135,15 @@ class ToDevice(Function):
 
     def backward(self, gy):
         return (to_device(gy, self.source),)         # copy the gradient back
+
+
+def _scatter_add(xp, target, index, values) -> None:
+    """``target[index] += values`` where repeated indices add up (NumPy's ``add.at``, CuPy's ``scatter_add``)."""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(target, index, values)
 
 
 def _is_basic(index) -> bool:
