@@ -17,10 +17,8 @@ import tinynn.optim as optim
 from tinynn.utils.data import DataLoader, TensorDataset
 from tinynn.vision import datasets, transforms
 
-MEAN = (0.4914, 0.4822, 0.4465)       # per-channel statistics of the CIFAR-10 training images
-STD = (0.2470, 0.2435, 0.2616)
-LABEL_MAP = {0: 0, 2: 1}               # CIFAR-10 label -> CIFAR-2 label
-CLASS_NAMES = ["airplane", "bird"]
+from cifar2_models import CLASSES, LABEL_MAP, MEAN, STD
+
 
 
 class UsageError(Exception):
@@ -162,8 +160,8 @@ def save_predictions(model, val_pairs, dev, path: str, flatten: bool, count: int
         x, y = (k % cols) * cell_w, (k // cols) * cell_h
         grid.paste(Image.fromarray(pixels).resize((32 * scale, 32 * scale), Image.NEAREST), (x, y))
         color = (0, 128, 0) if pred == label else (200, 0, 0)
-        draw.text((x + 2, y + 32 * scale + 1), f"pred {CLASS_NAMES[pred]}", fill=color)
-        draw.text((x + 2, y + 32 * scale + 13), f"true {CLASS_NAMES[label]}", fill=(0, 0, 0))
+        draw.text((x + 2, y + 32 * scale + 1), f"pred {CLASSES[pred]}", fill=color)
+        draw.text((x + 2, y + 32 * scale + 13), f"true {CLASSES[label]}", fill=(0, 0, 0))
     tmp = Path(path).with_name(Path(path).name + ".tmp")
     grid.save(tmp, format="PNG")
     tmp.replace(path)

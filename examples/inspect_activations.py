@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tinynn  # noqa: E402
 import tinynn.nn as nn  # noqa: E402
 import tinynn.optim as optim  # noqa: E402
+from cifar2_common import UsageError, resolve_device  # noqa: E402
 from cifar2_models import CLASSES, LABEL_MAP, MEAN, STD, Net  # noqa: E402
 from tinynn.utils.data import DataLoader, Subset  # noqa: E402
 from tinynn.vision import datasets, transforms  # noqa: E402
@@ -44,10 +45,6 @@ TILE = 96          # pixels per image or feature map in the grid
 GAP = 6            # pixels between tiles
 COLUMNS = 8        # tiles per row
 TITLE_HEIGHT = 18  # pixels for a section title
-
-
-class ExampleError(Exception):
-    """A problem with the user's input (files, arguments): reported as one line, exit status 2."""
 
 
 # ----------------------------------------------------------------------------- data
@@ -64,7 +61,7 @@ def load_cifar2(data_dir: str, train: bool, download: bool) -> Subset:
                                    target_transform=to_cifar2_label)
     except (RuntimeError, OSError, ValueError) as exc:
         hint = "" if download else " (Run without --no-download to download it.)"
-        raise ExampleError(f"could not load CIFAR-10 from {data_dir}: {exc}{hint}") from exc
+        raise UsageError(f"could not load CIFAR-10 from {data_dir}: {exc}{hint}") from exc
     keep = [i for i, label in enumerate(cifar10.targets) if label in LABEL_MAP]
     return Subset(cifar10, keep)
 
@@ -91,12 +88,12 @@ def train(model: nn.Module, data: Subset, epochs: int, device: tinynn.device, lr
 def load_model(path: str) -> Net:
     """A ``Net`` with the weights saved at ``path`` by ``tinynn.save(model.state_dict(), path)``."""
     if not os.path.isfile(path):
-        raise ExampleError(f"--model {path}: no such file")
+        raise UsageError(f"--model {path}: no such file")
     model = Net()
     try:
         model.load_state_dict(tinynn.load(path))
     except (RuntimeError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExampleError(f"--model {path} is not a state dict of the seeds' Net: {exc}") from exc
+        raise UsageError(f"--model {path} is not a state dict of the seeds' Net: {exc}") from exc
     return model
 
 
@@ -209,18 +206,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def resolve_device(name: str) -> tinynn.device:
-    """``cpu``, ``gpu``, ``cuda`` or ``cuda:N`` as a device, with a message saying what is missing for the GPU."""
-    try:
-        device = tinynn.device(name)
-    except ValueError as exc:
-        raise ExampleError(f"--device {name}: unknown device; use cpu, gpu or cuda") from exc
-    if device.type == "cuda" and not tinynn.cuda.is_available():
-        raise ExampleError(f"--device {name}: no CUDA device is available (install CuPy with "
-                           "pip install 'tinynn[gpu]' on a machine with an NVIDIA GPU), or use --device cpu")
-    return device
-
-
 def run(args: argparse.Namespace) -> None:
     """Train or load the model, capture the activations of one image and write the picture."""
     device = resolve_device(args.device)
@@ -229,7 +214,7 @@ def run(args: argparse.Namespace) -> None:
     model = load_model(args.model) if args.model else None   # a bad file fails before any download
     val = load_cifar2(args.data_dir, train=False, download=not args.no_download)
     if args.index >= len(val):
-        raise ExampleError(f"--index {args.index} is out of range: the validation set has {len(val)} "
+        raise UsageError(f"--index {args.index} is out of range: the validation set has {len(val)} "
                            f"bird and airplane images (0..{len(val) - 1})")
     if model is not None:
         print(f"Loaded {args.model}")
@@ -259,7 +244,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         save_png(picture, Path(args.out))
     except OSError as exc:
-        raise ExampleError(f"could not write {args.out}: {exc}") from exc
+        raise UsageError(f"could not write {args.out}: {exc}") from exc
     print(f"Wrote {args.out}")
 
 
@@ -268,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         run(args)
-    except ExampleError as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,8 +16,8 @@ from PIL import Image, UnidentifiedImageError
 
 import tinynn as torch
 import tinynn.nn.functional as F
-from cifar2_common import CLASS_NAMES, MEAN, STD, UsageError, run
-from cifar2_models import Net, deep_model, fc_model
+from cifar2_common import UsageError, run
+from cifar2_models import CLASSES, MEAN, STD, Net, deep_model, fc_model
 
 
 def model_for(state_dict: dict):
@@ -74,7 +74,7 @@ def main() -> None:
         probabilities = F.softmax(outputs, dim=1)
     for path, p in zip(args.images, probabilities.tolist()):
         best = int(np.argmax(p))
-        print(f"{path}: {CLASS_NAMES[best]}  ({CLASS_NAMES[0]} {p[0]:.3f}, {CLASS_NAMES[1]} {p[1]:.3f})")
+        print(f"{path}: {CLASSES[best]}  ({CLASSES[0]} {p[0]:.3f}, {CLASSES[1]} {p[1]:.3f})")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,7 @@ import weakref
 
 import numpy as np
 
-from ._device import CPU, device, device_of, get_array_module, to_device
-from .autograd.grad_mode import _GradMode
+from ._device import CPU, device, device_of, to_device
 
 
 class Tensor:

@@ -1,7 +1,6 @@
 """``Conv2d``: 2-D convolution (cross-correlation) over (N, C, H, W) images."""
 from __future__ import annotations
 
-import math
 
 from ..._tensor import Tensor
 from .. import functional as F
@@ -72,12 +71,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values, with torch's default scheme."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """Convolve a (N, C, H, W) batch with the filters."""

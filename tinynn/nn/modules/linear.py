@@ -1,7 +1,6 @@
 """``Linear`` (y = x W^T + b), ``Identity`` and ``Flatten``."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..._creation import empty
@@ -40,11 +39,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values, with torch's default scheme."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """Apply the affine map to the last dimension of ``input``."""
