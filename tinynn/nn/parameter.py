@@ -46,3 +46,18 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(array, device_name: str, requires_grad: bool) -> Parameter:
     return Parameter(Tensor._wrap(to_device(array, device(device_name))), requires_grad)
+
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Reset the ``.grad`` of each tensor in ``params``: to ``None`` (default) or to zeros in place.
+
+    Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+    """
+    for param in params:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad.detach_()
+            param.grad.array.fill(0)

@@ -23,6 +23,7 @@ import numpy as np
 from .._device import to_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
+from ..nn.parameter import zero_grads
 
 __all__ = ["Optimizer", "required"]
 
@@ -109,15 +110,7 @@ class Optimizer:
     # ------------------------------------------------------------- stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters: to ``None`` (default) or to zeros."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.detach_()
-                    param.grad.array.fill(0)
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def _begin_step(self, closure: Callable[[], Any] | None) -> Any:
         """Start a ``step``: note that it was called (for the lr scheduler) and run ``closure`` if given.

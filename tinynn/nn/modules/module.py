@@ -23,7 +23,7 @@ import numpy as np
 from ..._device import device as _device, to_device
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ..parameter import Parameter
+from ..parameter import Parameter, zero_grads
 from .hooks import RemovableHandle
 
 __all__ = ["Module"]
@@ -376,14 +376,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.detach_()
-                param.grad.array.fill(0)
+        zero_grads(self.parameters(), set_to_none)
 
     # --------------------------------------------------------- devices, dtypes
     def _apply_to_arrays(self, fn: Callable) -> "Module":
