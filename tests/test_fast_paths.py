@@ -51,11 +51,12 @@ def test_shifted_conv_is_used_and_gradchecks():
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
 
 
-@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3))])
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3)),
+                                     ((1, 2, 4, 16), (2, 4)), ((1, 2, 2, 16), (1, 8))])
 def test_tiled_max_pool_backward_matches_general(shape, k):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
-    x[0, 0, :2, :2] = 1.0                                  # a tie: the first maximum gets the gradient
+    x[0, 0, :2, :2] = 9.0                                  # a tie: the first maximum gets the gradient
     kh, kw = (k, k) if isinstance(k, int) else k
     out_hw = (shape[2] // kh, shape[3] // kw)
     fn = MaxPool2d((kh, kw), (kh, kw), (0, 0, 0, 0), (1, 1), out_hw)

@@ -5,13 +5,16 @@
 import numpy as _np
 
 from ._memory import keep_freed_memory_for_reuse as _keep_freed_memory_for_reuse
+from ._parallel import take_over_blas_threads as _take_over_blas_threads
 
 _keep_freed_memory_for_reuse()
+_take_over_blas_threads()
 
 from . import autograd, cuda, random  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                         ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from ._device import device
+from ._parallel import get_num_threads, set_num_threads
 from ._ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, cat, clamp, div, eq, equal,
                    exp, flatten, ge, gt, le, log, log_softmax, lt, matmul, max, mean, min, mul, ne, neg,
                    permute, pow, relu, reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub,
@@ -62,16 +65,6 @@ def detach(x: Tensor) -> Tensor:
 def get_default_dtype():
     """float32, as in torch."""
     return float32
-
-
-def set_num_threads(n: "int") -> None:
-    """Accepted for compatibility; NumPy's BLAS threads are set with OMP_NUM_THREADS before start-up."""
-
-
-def get_num_threads() -> "int":
-    """The CPU count (NumPy's BLAS decides its own threads)."""
-    import os
-    return os.cpu_count() or 1
 
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _GradMode
 from .._device import get_array_module, to_device
+from .._parallel import matmul as array_matmul
 
 
 class Add(Function):
@@ -71,7 +72,7 @@ class Pow(Function):
 class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return array_matmul(a, b)
 
     def backward(self, gy):
         a, b = self.a, self.b
@@ -80,8 +81,8 @@ class MatMul(Function):
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = gy.reshape(gy.shape + (1,)) if b.ndim == 1 else gy
         g2 = g2[..., None, :] if a.ndim == 1 else g2
-        ga = g2 @ b2.swapaxes(-1, -2)     # d(ab)/da = gy b^T
-        gb = a2.swapaxes(-1, -2) @ g2     # d(ab)/db = a^T gy
+        ga = array_matmul(g2, b2.swapaxes(-1, -2))   # d(ab)/da = gy b^T
+        gb = array_matmul(a2.swapaxes(-1, -2), g2)   # d(ab)/db = a^T gy
         if a.ndim == 1:
             ga = ga.reshape(-1, a.shape[0]).sum(0)
         if b.ndim == 1:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .._device import get_array_module
+from .._parallel import run_in_chunks
 from .._tensor import Tensor
 from ..autograd.function import Function
 
@@ -44,13 +45,21 @@ class Abs(Function):
 
 class Tanh(Function):
     def forward(self, x):
-        self.y = get_array_module(x).tanh(x)
-        return self.y
+        xp = get_array_module(x)
+        self.y = y = xp.empty_like(x)
+        run_in_chunks(lambda rows: xp.tanh(x[rows], out=y[rows]), x)     # (in threads: see _parallel)
+        return y
 
     def backward(self, gy):
-        g = self.y * self.y                   # (in place after this first product: no more temporaries)
-        get_array_module(g).subtract(1, g, out=g)
-        g *= gy
+        xp, y = get_array_module(gy), self.y
+        g = xp.empty_like(y)
+
+        def chunk(rows):                      # in place: no temporaries
+            xp.multiply(y[rows], y[rows], out=g[rows])
+            xp.subtract(1, g[rows], out=g[rows])
+            g[rows] *= gy[rows]
+
+        run_in_chunks(chunk, y)
         return (g,)                           # d(tanh x)/dx = 1 - tanh^2 x
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .._device import get_array_module
+from .._parallel import run_in_chunks
 from .._tensor import Tensor
 from .optimizer import Optimizer
 
@@ -65,5 +66,5 @@ class SGD(Optimizer):
                         xp.multiply(buf.array, momentum, out=buf.array)
                         xp.add(buf.array, (1 - dampening) * grad if dampening != 0 else grad, out=buf.array)
                     grad = grad + momentum * buf.array if nesterov else buf.array
-                xp.subtract(p, lr * grad, out=p)
+                run_in_chunks(lambda rows: xp.subtract(p[rows], lr * grad[rows], out=p[rows]), p)  # p -= lr g
         return loss

@@ -1,24 +1,28 @@
-"""2-D convolution as matrix products: im2col, or KH*KW shifted products for many channels.
+"""2-D convolution as matrix products: im2col, or its shifted-rows form for stride 1.
 
 im2col: every receptive field of the padded input becomes a column, read
 through a strided *view* (no loops), so a convolution is
-``weight (O, C*KH*KW) @ columns (C*KH*KW, OH*OW)``. Backward turns the
-column gradients back into an image with KH*KW strided additions (col2im).
+``weight (O, C*KH*KW) @ columns (C*KH*KW, OH*OW)`` per image. Backward turns
+the column gradients back into an image with KH*KW strided additions (col2im).
 
-Shifted products (stride 1, one group, at least ``SHIFTED_MIN_CHANNELS``
-input channels): lay channel c of all N padded images end to end in one row
-(length N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel,
-the element ``i*Wp + j`` further along that row, so its contribution to the
-whole batch is one matrix product on a view, no im2col copy:
-``W[:, :, i, j] (O, C) @ rows[:, off:off + N*Hp*Wp]``. The result has a value
-for every padded position; those past OH x OW read across a row's or an
-image's end and are dropped. Backward runs the same KH*KW products in reverse.
+Shifted rows (stride 1, one group, at least ``SHIFTED_MIN_CHANNELS`` input
+channels): lay channel c of all N padded images end to end in one row (length
+N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel, the
+element ``off = i*Wp + j`` further along that row, so the columns of the whole
+batch are KH*KW plain slices of those rows, ``rows[:, off:off + N*Hp*Wp]``,
+stacked: ``W (O, KH*KW*C) @ columns (KH*KW*C, N*Hp*Wp)`` is the convolution of
+the whole batch in one product. It has a value for every padded position;
+those past OH x OW read across a row's or an image's end and are dropped.
+Backward: ``dL/dW = gy columns^T``, one product; and since output p reads input
+p + off, input q's gradient gathers gy from q - off: the columns of gy shifted
+the other way, times the transposed weights, one more product.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..._device import get_array_module
+from ..._parallel import batch_chunks, run_parallel
 from ...autograd.function import Function
 
 
@@ -56,115 +60,143 @@ SHIFTED_MIN_CHANNELS = 8   # below this, K = C is too small for efficient produc
 
 
 class Conv2d(Function):
+    """y = conv(x, W) + b. The batch is split into chunks that run at once (see _parallel);
+    each chunk runs the im2col or the shifted-products method on its own images."""
+
     def __init__(self, stride, pads, dilation, groups, out_hw):
         self.stride, self.pads, self.dilation = stride, pads, dilation
         self.groups, self.out_hw = groups, out_hw
-        self.shifted = False
 
     def forward(self, x, weight, bias=None):
-        if self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS:
-            self.shifted = True
-            return self.forward_shifted(x, weight, bias)
         xp = get_array_module(x)
-        n, g = x.shape[0], self.groups
-        o, cg, kh, kw = weight.shape
-        oh, ow = self.out_hw
-        padded = pad2d(x, self.pads)
-        self.padded_shape = padded.shape
-        # columns: (N, G, C/G*KH*KW, OH*OW), one copy of the strided view
-        cols = windows(padded, (kh, kw), self.stride, self.dilation, self.out_hw)
-        self.cols = xp.ascontiguousarray(cols).reshape(n, g, cg * kh * kw, oh * ow)
-        self.w = weight.reshape(g, o // g, cg * kh * kw)
-        y = (self.w @ self.cols).reshape(n, o, oh, ow)                     # y = W cols  (per image and group)
-        if bias is not None:
-            y += bias.reshape(1, o, 1, 1)
-        self.kernel = (kh, kw)
+        n, o, (oh, ow) = x.shape[0], weight.shape[0], self.out_hw
+        self.kernel = weight.shape[2:]
+        self.shifted = self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS
+        if self.shifted:
+            self.w = weight.transpose(0, 2, 3, 1).reshape(o, -1)           # (O, KH*KW*C), as the columns
+        else:
+            self.w = weight.reshape(self.groups, o // self.groups, -1)     # (G, O/G, C/G*KH*KW)
+        y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
+        forward_chunk = self.forward_shifted if self.shifted else self.forward_im2col
+
+        def chunk(images):
+            saved = forward_chunk(x[images], y[images])
+            if bias is not None:
+                y[images] += bias.reshape(1, o, 1, 1)
+            return saved
+
+        self.chunks = batch_chunks(x)
+        self.saved = run_parallel(chunk, self.chunks)      # what each chunk keeps for backward: its columns
         return y
 
     def backward(self, gy):
-        if self.shifted:
-            return self.backward_shifted(gy)
         xp = get_array_module(gy)
+        gx = xp.empty(self.inputs[0].shape, dtype=gy.dtype) if self.needs_grad(0) else None
+        backward_chunk = self.backward_shifted if self.shifted else self.backward_im2col
+
+        def chunk(part):
+            images, saved = part
+            return backward_chunk(gy[images], saved, None if gx is None else gx[images])
+
+        gw_parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))
+        gw = sum(gw_parts[1:], gw_parts[0]) if self.needs_grad(1) else None   # dL/dW: sum over the chunks
+        gb = None
+        if len(self.inputs) > 2 and self.needs_grad(2):
+            gb = gy.sum(axis=(0, 2, 3))                                       # dL/db = sum of gy
+        return gx, gw, gb
+
+    # ---------------------------------------------------------------- im2col
+    def forward_im2col(self, x, y):
+        """Write conv(x) into y (no bias); return the columns backward needs."""
+        xp = get_array_module(x)
+        n, g = x.shape[0], self.groups
+        kh, kw = self.kernel
+        oh, ow = self.out_hw
+        padded = pad2d(x, self.pads)
+        # columns: (N, G, C/G*KH*KW, OH*OW), one copy of the strided view
+        cols = windows(padded, (kh, kw), self.stride, self.dilation, self.out_hw)
+        cols = xp.ascontiguousarray(cols).reshape(n, g, -1, oh * ow)
+        xp.matmul(self.w, cols, out=y.reshape(n, g, -1, oh * ow))           # y = W cols  (per image and group)
+        return cols
+
+    def backward_im2col(self, gy, cols, gx):
+        """dL/dW of these images; dL/dx written into gx (when wanted)."""
         n, o, oh, ow = gy.shape
         g = self.groups
         gy = gy.reshape(n, g, o // g, oh * ow)
-        gx = gw = gb = None
+        gw = None
         if self.needs_grad(1):
             # dL/dW = sum over images of gy cols^T
-            gw = (gy @ self.cols.swapaxes(-1, -2)).sum(axis=0).reshape(self.inputs[1].shape)
-        if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = gy.sum(axis=(0, 3)).reshape(o)                             # dL/db = sum of gy
-        if self.needs_grad(0):
+            gw = (gy @ cols.swapaxes(-1, -2)).sum(axis=0).reshape(self.inputs[1].shape)
+        if gx is not None:
             gcols = self.w.transpose(0, 2, 1) @ gy                          # dL/dcols = W^T gy
-            gx = self.col2im(gcols, xp)
-        return gx, gw, gb
+            self.col2im(gcols, gx)
+        return gw
 
-    def col2im(self, gcols, xp):
-        """Add each column's gradient back to the pixels it was read from (KH*KW strided adds)."""
-        n, c, hp, wp = self.padded_shape
+    def col2im(self, gcols, gx):
+        """Add each column's gradient back to the pixel it was read from (KH*KW strided adds) into gx."""
+        xp = get_array_module(gcols)
+        n, c, h, w = gx.shape
+        top, bottom, left, right = self.pads
         kh, kw = self.kernel
         gcols = gcols.reshape(n, c, kh, kw, *self.out_hw)
-        gpad = xp.zeros(self.padded_shape, dtype=gcols.dtype)
+        gpad = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=gcols.dtype)
         for i in range(kh):
             for j in range(kw):
                 rows, cols = window_slice(i, j, self.stride, self.dilation, self.out_hw)
                 gpad[:, :, rows, cols] += gcols[:, :, i, j]
-        top, bottom, left, right = self.pads
-        return gpad[:, :, top:hp - bottom, left:wp - right]
+        gx[...] = gpad[:, :, top:top + h, left:left + w]
 
-    # ---------------------------------------------------------------- shifted products (stride 1)
+    # ---------------------------------------------------------------- shifted rows (stride 1)
     def offsets(self):
-        """(i, j, how far kernel offset (i, j) reads ahead in a flattened padded image)."""
+        """How far each kernel offset (i, j) reads ahead in a flattened padded image, (i, j) row-major."""
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
-        return [(i, j, i * dh * wp + j * dw) for i in range(kh) for j in range(kw)]
+        return [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
 
-    def forward_shifted(self, x, weight, bias):
+    def forward_shifted(self, x, y):
+        """Write conv(x) into y (no bias); return the columns backward needs."""
         xp = get_array_module(x)
         n, c, h, w = x.shape
-        o, _, kh, kw = weight.shape
-        oh, ow = self.out_hw
+        o, (oh, ow) = y.shape[1], self.out_hw
         top, bottom, left, right = self.pads
         hp, wp = h + top + bottom, w + left + right
-        self.padded_hw, self.kernel = (hp, wp), (kh, kw)
+        self.padded_hw = (hp, wp)
         size = n * hp * wp                                                  # all padded images, end to end
+        offsets = self.offsets()
         # rows: channel c of every padded image in one row, plus room for the largest offset
-        self.rows = xp.zeros((c, size + self.offsets()[-1][2]), dtype=x.dtype)
-        self.rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-        self.w = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))         # (KH, KW, O, C)
-        y = xp.zeros((o, size), dtype=x.dtype)
-        product = xp.empty_like(y)
-        for i, j, off in self.offsets():
-            xp.matmul(self.w[i, j], self.rows[:, off:off + size], out=product)
-            y += product                                                    # y += W_ij x shifted by (i, j)
-        y = xp.ascontiguousarray(y.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3))
-        if bias is not None:
-            y += bias.reshape(1, o, 1, 1)
-        return y
+        rows = xp.zeros((c, size + offsets[-1]), dtype=x.dtype)
+        rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        cols = xp.empty((len(offsets), c, size), dtype=x.dtype)           # (KH*KW, C, N*Hp*Wp)
+        for k, off in enumerate(offsets):
+            cols[k] = rows[:, off:off + size]                               # the input as offset k reads it
+        cols = cols.reshape(-1, size)
+        out = self.w @ cols                                                 # y = W cols
+        y[...] = out.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3)
+        return cols
 
-    def backward_shifted(self, gy):
+    def backward_shifted(self, gy, cols, gx):
+        """dL/dW of these images; dL/dx written into gx (when wanted)."""
         xp = get_array_module(gy)
         n, o, oh, ow = gy.shape
         hp, wp = self.padded_hw
         size = n * hp * wp
-        g = xp.zeros((o, n, hp, wp), dtype=gy.dtype)                         # zero at the dropped positions
-        g[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
-        g = g.reshape(o, size)
-        gx = gw = gb = None
+        offsets = self.offsets()
+        reach = offsets[-1]
+        # gy at every padded position (0 at the dropped ones), after `reach` zeros for the shifts below
+        g_padded = xp.zeros((o, reach + size), dtype=gy.dtype)
+        g_padded[:, reach:].reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
+        g = g_padded[:, reach:]
+        gw = None
         if self.needs_grad(1):
-            gw = xp.empty(self.w.shape, dtype=gy.dtype)                       # (KH, KW, O, C)
-            for i, j, off in self.offsets():
-                gw[i, j] = g @ self.rows[:, off:off + size].T                # dL/dW_ij = gy (x shifted by (i, j))^T
-            gw = gw.transpose(2, 3, 0, 1)
-        if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = gy.sum(axis=(0, 2, 3))                                      # dL/db = sum of gy
-        if self.needs_grad(0):
-            c = self.rows.shape[0]
-            grows = xp.zeros(self.rows.shape, dtype=gy.dtype)
-            product = xp.empty((c, size), dtype=gy.dtype)
-            for i, j, off in self.offsets():
-                xp.matmul(self.w[i, j].T, g, out=product)
-                grows[:, off:off + size] += product                          # dL/dx shifted by (i, j) += W_ij^T gy
+            gw = g @ cols.T                                                  # dL/dW = gy cols^T
+            gw = gw.reshape(o, *self.kernel, -1).transpose(0, 3, 1, 2)        # as (O, C, KH, KW)
+        if gx is not None:
+            c = gx.shape[1]
+            g_cols = xp.empty((len(offsets), o, size), dtype=gy.dtype)      # (KH*KW, O, N*Hp*Wp)
+            for k, off in enumerate(offsets):
+                g_cols[k] = g_padded[:, reach - off:reach - off + size]      # gy of the output that read q via k
+            w_t = self.w.reshape(o, -1, c).transpose(2, 1, 0).reshape(c, -1)  # W^T as (C, KH*KW*O)
+            grows = w_t @ g_cols.reshape(-1, size)                           # dL/dx = sum over k of W_k^T gy(q - off_k)
             top, bottom, left, right = self.pads
-            gx = grows[:, :size].reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right]
-            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2, 3))             # NCHW, as the ops before expect
-        return gx, gw, gb
+            gx[...] = grows.reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
+        return gw

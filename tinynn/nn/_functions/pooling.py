@@ -1,7 +1,10 @@
 """Max and average pooling over 2-D windows, as KH*KW strided slices (no im2col copy)."""
 from __future__ import annotations
 
+import sys
+
 from ..._device import get_array_module
+from ..._parallel import run_in_chunks
 from ...autograd.function import Function
 from .conv import pad2d, window_slice
 
@@ -24,11 +27,31 @@ class MaxPool2d(Function):
         self.tiled = (self.stride == self.kernel and self.pads == (0, 0, 0, 0) and self.dilation == (1, 1)
                       and x.shape[2:] == (oh * kh, ow * kw))
         self.padded = pad2d(x, self.pads, value=-xp.inf)
+        if self.tiled:
+            self.y = self.forward_tiled(self.padded)
+            return self.y
         views = [self.padded[:, :, r, c] for r, c in self._offsets()]
         y = views[0].copy()
         for v in views[1:]:
             xp.maximum(y, v, out=y)                                          # y = max over the window
         self.y = y
+        return y
+
+    def forward_tiled(self, x):
+        """Windows tile the input: the maximum over each window's rows (whole image rows), then its columns."""
+        xp = get_array_module(x)
+        (kh, kw), (oh, ow) = self.kernel, self.out_hw
+        y = xp.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
+
+        def chunk(images):
+            rows = x[images, :, 0::kh, :].copy()                             # (n, C, OH, W)
+            for i in range(1, kh):
+                xp.maximum(rows, x[images, :, i::kh, :], out=rows)           # max over the window's rows
+            y[images] = rows[..., 0::kw]
+            for j in range(1, kw):
+                xp.maximum(y[images], rows[..., j::kw], out=y[images])       # then over its columns
+
+        run_in_chunks(chunk, x)                                              # (in threads: see _parallel)
         return y
 
     def backward(self, gy):
@@ -48,19 +71,48 @@ class MaxPool2d(Function):
 
 
     def backward_tiled(self, gy, xp):
-        """Windows tile the input: write each input's gradient once, gy at its window's first maximum, else 0."""
+        """Windows tile the input: each input's gradient is gy at its window's first maximum, else 0.
+
+        Works one window row i at a time on whole image rows, which NumPy handles
+        fastest: ``hit`` marks the inputs of row i equal to their window's maximum,
+        and the first hit of the first row that has one receives the gradient.
+        """
         n, c, oh, ow = gy.shape
         (kh, kw), x = self.kernel, self.padded
-        gx = xp.empty((n, c, oh, kh, ow, kw), dtype=gy.dtype)   # (window row, offset i, window col, offset j)
-        claimed = None                                          # windows whose maximum was already found
-        for i in range(kh):
-            for j in range(kw):
-                hit = x[:, :, i::kh, j::kw] == self.y
-                if claimed is not None:
-                    xp.greater(hit, claimed, out=hit)           # hit and not claimed: first maximum only
-                xp.multiply(gy, hit, out=gx[:, :, :, i, :, j])  # dx = gy where x is the window's first max
-                claimed = hit if claimed is None else xp.logical_or(claimed, hit, out=claimed)
+        gx = xp.empty((n, c, oh, kh, ow * kw), dtype=gy.dtype)       # (window row, offset i, image column)
+
+        def chunk(images):
+            y_wide, gy_wide = (xp.stack([a[images]] * kw, axis=-1).reshape(-1, c, oh, ow * kw)
+                               for a in (self.y, gy))                # each window's value under all its columns
+            hit = xp.empty(y_wide.shape, dtype=bool)
+            unclaimed = xp.ones(y_wide.shape[:3] + (ow,), dtype=bool)  # windows whose maximum is not found yet
+            for i in range(kh):
+                xp.equal(x[images, :, i::kh, :], y_wide, out=hit)
+                first = first_hit_in_windows(hit, kw, unclaimed)     # also clears unclaimed where row i has a hit
+                xp.multiply(gy_wide, first, out=gx[images, :, :, i, :])  # dx = gy at the window's first max, else 0
+
+        run_in_chunks(chunk, x)
         return gx.reshape(x.shape)
+
+
+# unsigned integers as wide as kw booleans: the flags of one window row read as one number
+_FLAGS_AS_UINT = {2: "uint16", 4: "uint32", 8: "uint64"}
+
+
+def first_hit_in_windows(hit, kw, unclaimed):
+    """Keep, in each window of ``kw`` neighbouring flags of ``hit`` (..., OW*KW), only the first True,
+    and only in windows still ``unclaimed`` (..., OW); windows with a hit are then marked claimed.
+    """
+    if kw in _FLAGS_AS_UINT and sys.byteorder == "little":
+        flags = hit.view(_FLAGS_AS_UINT[kw])                 # one number per window, first flag in its lowest byte
+        first = flags & -flags                               # two's complement: keeps only the lowest set bit
+        first *= unclaimed
+        unclaimed &= flags == 0
+        return first.view(bool)
+    flags = hit.reshape(*unclaimed.shape, kw)
+    first = flags & (flags.cumsum(axis=-1) == 1) & unclaimed[..., None]   # the hit that makes the count 1
+    unclaimed &= ~flags.any(axis=-1)
+    return first.reshape(hit.shape)
 
 
 class AvgPool2d(Function):

@@ -1,0 +1,148 @@
+"""Intra-op parallelism: big ops split over the batch between threads, as torch does with OpenMP.
+
+NumPy releases the GIL inside its loops, so two threads each running a ufunc on
+half of an array really do run at once. NumPy itself runs every elementwise
+loop on one core. The ops that dominate a small conv net's step (convolution,
+tanh, max pooling) and the big matrix products hand their work here, and it
+runs on ``get_num_threads()`` threads when the arrays are big enough to pay.
+Elementwise results are bit-identical to one thread's; a split product or a
+gradient summed over chunks may round differently in float32, as torch's do.
+
+tinynn splits matrix products itself, so it runs NumPy's BLAS on one thread
+(``take_over_blas_threads``): BLAS's own threads would fight ours for the
+cores, and OpenBLAS's spin for a while after each product, which starves
+whatever runs next on the cores they hold.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+# below this many elements per thread, waking a thread costs more than it saves
+MIN_ELEMENTS_PER_THREAD = 1 << 17
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))       # the cores this process may use (containers, taskset)
+    except AttributeError:                        # not Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _cores()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def get_num_threads() -> int:
+    """The number of threads tinynn's own loops (tanh, max pooling) use; BLAS sets its own."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for tinynn's own loops, as ``torch.set_num_threads``.
+
+    NumPy's matrix products use BLAS threads, set by ``OPENBLAS_NUM_THREADS``
+    (or ``MKL_NUM_THREADS``) before NumPy is imported.
+    """
+    global _num_threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
+    with _pool_lock:
+        _num_threads = n
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_num_threads - 1, thread_name_prefix="tinynn")
+        return _pool
+
+
+def batch_chunks(array) -> list:
+    """How to split work on ``array`` over its first axis: consecutive slices, one per thread.
+
+    One chunk (``[...]``, everything) for small arrays, and on the GPU, where CuPy
+    already runs everything in parallel. (More, smaller chunks than threads were
+    measured: no faster on the seeds' nets.)
+    """
+    n = array.shape[0] if array.ndim else 1
+    threads = min(_num_threads, n, array.size // MIN_ELEMENTS_PER_THREAD)
+    if threads <= 1 or not isinstance(array, np.ndarray):
+        return [...]
+    bounds = [n * i // threads for i in range(threads + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
+    """``[work(item) for item in items]``, the calls running at once in threads.
+
+    Each call must write only its own part of any shared output.
+    """
+    if len(items) == 1:
+        return [work(items[0])]
+    pending = [_workers().submit(work, item) for item in items[1:]]
+    first = work(items[0])                        # this thread takes the first item itself
+    return [first] + [future.result() for future in pending]   # (result() re-raises a worker's error)
+
+
+def run_in_chunks(work: Callable[[object], object], array) -> None:
+    """Call ``work(rows)`` on the slices of ``array``'s first axis that ``batch_chunks`` picks, at once."""
+    run_parallel(work, batch_chunks(array))
+
+
+# a product with fewer multiply-adds per thread than this runs on one thread
+MIN_MACS_PER_THREAD = 1 << 21
+
+
+def matmul(a, b):
+    """``a @ b``, split over threads when the product is big enough.
+
+    Each thread computes a block of the result's rows, or of its columns when
+    ``b`` is the bigger operand: every thread reads all of the smaller operand
+    and only its own part of the bigger one.
+    """
+    if not isinstance(a, np.ndarray) or a.ndim < 2 or b.ndim < 2 or _num_threads == 1:
+        return a @ b
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n)
+    by_columns = n * b.shape[-2] > m * k
+    threads = min(_num_threads, math.prod(shape) * k // MIN_MACS_PER_THREAD, (n if by_columns else m) // 8)
+    if threads <= 1:
+        return a @ b
+    out = np.empty(shape, dtype=np.result_type(a, b))
+    length = n if by_columns else m
+    bounds = [length * i // threads for i in range(threads + 1)]
+
+    def block(part):
+        if by_columns:
+            np.matmul(a, b[..., part], out=out[..., part])
+        else:
+            np.matmul(a[..., part, :], b, out=out[..., part, :])
+
+    run_parallel(block, [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:])])
+    return out
+
+
+def take_over_blas_threads() -> None:
+    """Run NumPy's BLAS on one thread: tinynn runs its products on its own threads (see the module doc).
+
+    Process-wide, as torch's thread settings are; set ``TINYNN_BLAS_THREADS=keep``
+    before importing tinynn to leave BLAS as it is (then ``set_num_threads(1)``
+    avoids two thread pools competing).
+    """
+    if os.environ.get("TINYNN_BLAS_THREADS", "") == "keep":
+        return
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=1, user_api="blas")
