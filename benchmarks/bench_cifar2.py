@@ -212,7 +212,10 @@ def machine_line(args, torch):
             f"Python {platform.python_version()}", f"numpy {numpy.__version__}"]
     if torch is not None:
         bits.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    bits.append(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    import tinynn
+    from threadpoolctl import threadpool_info
+    blas = [f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas"]
+    bits.append(f"tinynn {tinynn.get_num_threads()} threads (BLAS threads: {', '.join(blas) or 'unknown'})")
     bits.append(f"device {args.device}, batch {args.batch_size}, {args.warmup} warm-up + {args.epochs} timed epochs")
     bits.append("data " + ("CIFAR-10 bird/airplane" if args.real_data else "synthetic"))
     return "Machine: " + ", ".join(bits)

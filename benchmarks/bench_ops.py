@@ -5,7 +5,7 @@
 Each op runs through the public API (tinynn.nn.functional / tinynn.tanh) with
 autograd recording, and its backward through ``Tensor.backward`` (so the engine
 is included). Forward and backward are timed separately; tinynn and torch
-alternate repeat by repeat and the table gives medians and their ratio.
+alternate in blocks of 5 calls and the table gives medians and their ratio.
 """
 from __future__ import annotations
 
@@ -62,6 +62,9 @@ def make_inputs(lib, shapes, arrays, device):
     return out
 
 
+BLOCK = 5   # timed calls per library in a row
+
+
 def time_op(lib, F, fn, inputs, gy, scalar, sync):
     for x in inputs:
         x.grad = None
@@ -115,13 +118,16 @@ def main():
             gy = None if scalar else make_inputs(lib, [(out_shape, False)], [g], args.device)[0]
             setups[tag] = (lib, F, inputs, gy)
         times = {tag: ([], []) for tag, _, _ in libs}
-        for rep in range(args.repeats + 3):
+        # Alternate in blocks, the first call of each block untimed: torch's idle OpenMP threads
+        # spin for a while after an op, and an op timed right after it would pay for that.
+        for block in range((args.repeats + BLOCK - 1) // BLOCK + 1):
             for tag, _, _ in libs:
                 lib, F, inputs, gy = setups[tag]
-                f, b = time_op(lib, F, fn, inputs, gy, scalar, sync)
-                if rep >= 3:
-                    times[tag][0].append(f)
-                    times[tag][1].append(b)
+                for rep in range(BLOCK + 1):
+                    f, b = time_op(lib, F, fn, inputs, gy, scalar, sync)
+                    if block > 0 and rep > 0:
+                        times[tag][0].append(f)
+                        times[tag][1].append(b)
         tf, tb = (median(v) * 1e3 for v in times["tinynn"])
         row = [name, f"{tf:.3f}", f"{tb:.3f}"]
         if torch is not None:

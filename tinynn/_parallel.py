@@ -103,7 +103,7 @@ def run_in_chunks(work: Callable[[object], object], array) -> None:
 
 
 # a product with fewer multiply-adds per thread than this runs on one thread
-MIN_MACS_PER_THREAD = 1 << 21
+MIN_MACS_PER_THREAD = 1 << 25
 
 
 def matmul(a, b):

@@ -105,7 +105,7 @@ def first_hit_in_windows(hit, kw, unclaimed):
     """
     if kw in _FLAGS_AS_UINT and sys.byteorder == "little":
         flags = hit.view(_FLAGS_AS_UINT[kw])                 # one number per window, first flag in its lowest byte
-        first = flags & -flags                               # two's complement: keeps only the lowest set bit
+        first = flags & (~flags + 1)                         # v & -v (two's complement) keeps the lowest set bit
         first *= unclaimed
         unclaimed &= flags == 0
         return first.view(bool)
