@@ -127,3 +127,9 @@ def test_linear_and_sgd_split(split_everything):
         results.append([p.detach().numpy().copy() for p in layer.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_region_inside_a_region_runs_serially(split_everything):
+    tinynn.set_num_threads(2)
+    inner = _parallel.run_parallel(lambda i: _parallel.run_parallel(lambda j: (i, j), [0, 1, 2]), [0, 1])
+    assert inner == [[(0, 0), (0, 1), (0, 2)], [(1, 0), (1, 1), (1, 2)]]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -37,37 +36,73 @@ def _cores() -> int:
 
 
 _num_threads = _cores()
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+
+
+class _Helper:
+    """A thread that runs one job at a time, handed over through two locks.
+
+    A bare lock hand-over wakes a thread in about 30 us here, where a
+    ``ThreadPoolExecutor`` (futures, conditions, a queue) took about 130 us;
+    a training step hands work over a dozen times.
+    """
+
+    def __init__(self):
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()                         # released by start(): there is a job
+        self.done.acquire()                       # released by the thread: the job is finished
+        self.job: Callable[[], object] | None = None
+        self.outcome: tuple = (None, None)
+        threading.Thread(target=self._serve, name="tinynn-helper", daemon=True).start()
+
+    def _serve(self):
+        while True:
+            self.go.acquire()
+            try:
+                self.outcome = (self.job(), None)
+            except BaseException as error:        # handed back to the caller by finish()
+                self.outcome = (None, error)
+            self.job = None
+            self.done.release()
+
+    def start(self, job: Callable[[], object]) -> None:
+        self.job = job
+        self.go.release()
+
+    def finish(self):
+        self.done.acquire()
+        value, error = self.outcome
+        if error is not None:
+            raise error
+        return value
+
+
+_helpers: list[_Helper] = []
+_in_use = threading.Lock()                        # one parallel region at a time; others run serially
+
+
+def _forget_helpers_in_child() -> None:
+    global _helpers, _in_use
+    _helpers, _in_use = [], threading.Lock()      # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers_in_child)
 
 
 def get_num_threads() -> int:
-    """The number of threads tinynn's own loops (tanh, max pooling) use; BLAS sets its own."""
+    """The number of threads tinynn splits big ops over (see the module doc)."""
     return _num_threads
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for tinynn's own loops, as ``torch.set_num_threads``.
+    """Split big ops over ``n`` threads, as ``torch.set_num_threads``; 1 runs everything on this thread.
 
-    NumPy's matrix products use BLAS threads, set by ``OPENBLAS_NUM_THREADS``
-    (or ``MKL_NUM_THREADS``) before NumPy is imported.
+    NumPy's BLAS stays on one thread either way (see ``take_over_blas_threads``).
     """
-    global _num_threads, _pool
+    global _num_threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
-    with _pool_lock:
-        _num_threads = n
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-            _pool = None
-
-
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_num_threads - 1, thread_name_prefix="tinynn")
-        return _pool
+    _num_threads = n
 
 
 def batch_chunks(array) -> list:
@@ -88,13 +123,42 @@ def batch_chunks(array) -> list:
 def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
     """``[work(item) for item in items]``, the calls running at once in threads.
 
+    This thread takes the first item (and every ``get_num_threads()``-th after
+    it), each helper thread the ones after. If another parallel region is
+    running (another thread's, or one inside ``work``), this one runs serially.
     Each call must write only its own part of any shared output.
     """
-    if len(items) == 1:
-        return [work(items[0])]
-    pending = [_workers().submit(work, item) for item in items[1:]]
-    first = work(items[0])                        # this thread takes the first item itself
-    return [first] + [future.result() for future in pending]   # (result() re-raises a worker's error)
+    threads = min(_num_threads, len(items))
+    if threads <= 1 or not _in_use.acquire(blocking=False):
+        return [work(item) for item in items]
+    try:
+        while len(_helpers) < threads - 1:
+            _helpers.append(_Helper())
+        results: list = [None] * len(items)
+
+        def share(first: int):
+            def run_share():
+                for i in range(first, len(items), threads):
+                    results[i] = work(items[i])
+            return run_share
+
+        helpers = _helpers[:threads - 1]
+        for k, helper in enumerate(helpers, start=1):
+            helper.start(share(k))
+        try:
+            share(0)()
+        finally:
+            errors = []
+            for helper in helpers:                # wait for every helper, even after an error here
+                try:
+                    helper.finish()
+                except BaseException as error:
+                    errors.append(error)
+        if errors:
+            raise errors[0]
+        return results
+    finally:
+        _in_use.release()
 
 
 def run_in_chunks(work: Callable[[object], object], array) -> None:
