@@ -9,13 +9,13 @@ Shifted rows (stride 1, one group, at least ``SHIFTED_MIN_CHANNELS`` input
 channels): lay channel c of all N padded images end to end in one row (length
 N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel, the
 element ``off = i*Wp + j`` further along that row, so the columns of the whole
-batch are KH*KW plain slices of those rows, ``rows[:, off:off + N*Hp*Wp]``,
-stacked: ``W (O, KH*KW*C) @ columns (KH*KW*C, N*Hp*Wp)`` is the convolution of
-the whole batch in one product. It has a value for every padded position;
-those past OH x OW read across a row's or an image's end and are dropped.
-Backward: ``dL/dW = gy columns^T``, one product; and since output p reads input
-p + off, input q's gradient gathers gy from q - off: the columns of gy shifted
-the other way, times the transposed weights, one more product.
+batch are the KH*KW slices ``rows[:, off:off + N*Hp*Wp]`` stacked, one copy of
+a strided view: ``W (O, KH*KW*C) @ columns (KH*KW*C, N*Hp*Wp)`` is the
+convolution of the whole batch in one product. It has a value for every padded
+position; those past OH x OW read across a row's or an image's end and are
+dropped. Backward: ``dL/dW = gy columns^T``, one product; and since output p
+reads input p + off, input q's gradient gathers gy from q - off: the same kind
+of columns built from gy, with the kernel flipped, one more product.
 """
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ class Conv2d(Function):
         self.shifted = self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS
         if self.shifted:
             self.w = weight.transpose(0, 2, 3, 1).reshape(o, -1)           # (O, KH*KW*C), as the columns
+            self.weight = weight
         else:
             self.w = weight.reshape(self.groups, o // self.groups, -1)     # (G, O/G, C/G*KH*KW)
         y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
@@ -148,10 +149,23 @@ class Conv2d(Function):
         gx[...] = gpad[:, :, top:top + h, left:left + w]
 
     # ---------------------------------------------------------------- shifted rows (stride 1)
-    def offsets(self):
-        """How far each kernel offset (i, j) reads ahead in a flattened padded image, (i, j) row-major."""
+    def shifted_columns(self, rows, size):
+        """The columns (KH*KW*C, size) for rows (C, size + reach): row (i, j, c) is rows[c] read
+        ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
+        xp = get_array_module(rows)
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
-        return [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+        item, c = rows.itemsize, rows.shape[0]
+        shape, strides = (kh, kw, c, size), (dh * wp * item, dw * item, rows.strides[0], item)
+        if xp is np:
+            view = np.lib.stride_tricks.as_strided(rows, shape, strides, writeable=False)
+        else:
+            view = xp.lib.stride_tricks.as_strided(rows, shape, strides)
+        return xp.ascontiguousarray(view).reshape(-1, size)
+
+    def reach(self):
+        """How far the last kernel offset reads ahead in a flattened padded image."""
+        (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
+        return (kh - 1) * dh * wp + (kw - 1) * dw
 
     def forward_shifted(self, x, y):
         """Write conv(x) into y (no bias); return the columns backward needs."""
@@ -162,14 +176,10 @@ class Conv2d(Function):
         hp, wp = h + top + bottom, w + left + right
         self.padded_hw = (hp, wp)
         size = n * hp * wp                                                  # all padded images, end to end
-        offsets = self.offsets()
         # rows: channel c of every padded image in one row, plus room for the largest offset
-        rows = xp.zeros((c, size + offsets[-1]), dtype=x.dtype)
+        rows = xp.zeros((c, size + self.reach()), dtype=x.dtype)
         rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-        cols = xp.empty((len(offsets), c, size), dtype=x.dtype)           # (KH*KW, C, N*Hp*Wp)
-        for k, off in enumerate(offsets):
-            cols[k] = rows[:, off:off + size]                               # the input as offset k reads it
-        cols = cols.reshape(-1, size)
+        cols = self.shifted_columns(rows, size)                             # (KH*KW*C, N*Hp*Wp)
         out = self.w @ cols                                                 # y = W cols
         y[...] = out.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3)
         return cols
@@ -179,24 +189,23 @@ class Conv2d(Function):
         xp = get_array_module(gy)
         n, o, oh, ow = gy.shape
         hp, wp = self.padded_hw
-        size = n * hp * wp
-        offsets = self.offsets()
-        reach = offsets[-1]
+        size, reach = n * hp * wp, self.reach()
         # gy at every padded position (0 at the dropped ones), after `reach` zeros for the shifts below
         g_padded = xp.zeros((o, reach + size), dtype=gy.dtype)
         g_padded[:, reach:].reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
-        g = g_padded[:, reach:]
         gw = None
         if self.needs_grad(1):
-            gw = g @ cols.T                                                  # dL/dW = gy cols^T
+            gw = g_padded[:, reach:] @ cols.T                                 # dL/dW = gy cols^T
             gw = gw.reshape(o, *self.kernel, -1).transpose(0, 3, 1, 2)        # as (O, C, KH, KW)
         if gx is not None:
+            # Input q was read by output q - off(i, j) through weight (i, j). In g_padded, that
+            # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q: the same shifted
+            # columns as the forward's, read with the kernel flipped.
             c = gx.shape[1]
-            g_cols = xp.empty((len(offsets), o, size), dtype=gy.dtype)      # (KH*KW, O, N*Hp*Wp)
-            for k, off in enumerate(offsets):
-                g_cols[k] = g_padded[:, reach - off:reach - off + size]      # gy of the output that read q via k
-            w_t = self.w.reshape(o, -1, c).transpose(2, 1, 0).reshape(c, -1)  # W^T as (C, KH*KW*O)
-            grows = w_t @ g_cols.reshape(-1, size)                           # dL/dx = sum over k of W_k^T gy(q - off_k)
+            g_cols = self.shifted_columns(g_padded, size)                    # (KH*KW*O, N*Hp*Wp)
+            flipped = self.weight[:, :, ::-1, ::-1]                          # W[o, c, KH-1-i, KW-1-j]
+            w_t = flipped.transpose(1, 2, 3, 0).reshape(c, -1)               # as (C, KH*KW*O), as g_cols
+            grows = w_t @ g_cols                                             # dL/dx = W flipped^T gy-columns
             top, bottom, left, right = self.pads
             gx[...] = grows.reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
         return gw
