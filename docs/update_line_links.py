@@ -50,7 +50,7 @@ def update(doc: Path) -> list[str]:
         if n is None:
             missing.append(f'{m["path"]}: "{m["text"]}"')
             return m[0]
-        return f'](' + f'{m["path"]}#L{n} "{m["text"]}")'
+        return f']({m["path"]}#L{n} "{m["text"]}")'
 
     doc.write_text(LINK.sub(relink, doc.read_text()))
     return missing
