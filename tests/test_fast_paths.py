@@ -9,15 +9,7 @@ from tinynn.autograd.gradcheck import gradcheck
 from tinynn.nn._functions import conv as conv_mod
 from tinynn.nn._functions.pooling import MaxPool2d
 
-
-def _conv_grads(x, w, b, **kw):
-    xt = tinynn.tensor(x, requires_grad=True)
-    wt = tinynn.tensor(w, requires_grad=True)
-    bt = tinynn.tensor(b, requires_grad=True) if b is not None else None
-    y = F.conv2d(xt, wt, bt, **kw)
-    gy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
-    y.backward(tinynn.tensor(gy))
-    return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()] + ([bt.grad.numpy()] if b is not None else [])
+from helpers import forward_and_grads
 
 
 @pytest.mark.parametrize("n,c,h,w,o,k,kw", [
@@ -34,9 +26,10 @@ def test_shifted_conv_matches_im2col(monkeypatch, n, c, h, w, o, k, kw, bias):
     x = rng.standard_normal((n, c, h, w)).astype(np.float32)
     wt = rng.standard_normal((o, c, kh, kwid)).astype(np.float32)
     b = rng.standard_normal(o).astype(np.float32) if bias else None
-    fast = _conv_grads(x, wt, b, **kw)
+    arrays = (x, wt) if b is None else (x, wt, b)
+    fast = forward_and_grads(lambda *t: F.conv2d(*t, **kw), *arrays)
     monkeypatch.setattr(conv_mod, "SHIFTED_MIN_CHANNELS", 10 ** 9)     # force im2col
-    slow = _conv_grads(x, wt, b, **kw)
+    slow = forward_and_grads(lambda *t: F.conv2d(*t, **kw), *arrays)
     for a, s in zip(fast, slow):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, s, rtol=1e-4, atol=1e-4)

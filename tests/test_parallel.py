@@ -14,6 +14,8 @@ import tinynn
 import tinynn.nn.functional as F
 from tinynn import _parallel
 
+from helpers import forward_and_grads
+
 
 @pytest.fixture
 def split_everything(monkeypatch):
@@ -23,15 +25,6 @@ def split_everything(monkeypatch):
     before = tinynn.get_num_threads()
     yield
     tinynn.set_num_threads(before)
-
-
-def forward_and_grads(fn, *arrays):
-    """fn's output and the gradients of each input, for a fixed random output gradient."""
-    inputs = [tinynn.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*inputs)
-    gy = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
-    out.backward(tinynn.tensor(gy))
-    return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
 
 
 def same_on_one_and_three_threads(fn, *arrays):

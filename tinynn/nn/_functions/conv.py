@@ -38,16 +38,21 @@ def pad2d(x, pads, value=0.0):
     return out
 
 
+def strided_view(x, shape, strides):
+    """A read-only view of ``x``'s memory with the given shape and byte strides (NumPy or CuPy)."""
+    xp = get_array_module(x)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
 def windows(x, kernel, stride, dilation, out_hw):
     """A strided view (N, C, KH, KW, OH, OW) of the receptive fields of ``x`` (N, C, H, W)."""
-    xp = get_array_module(x)
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     n_, c_, h_, w_ = x.strides
     shape = (x.shape[0], x.shape[1], kh, kw, oh, ow)
     strides = (n_, c_, h_ * dh, w_ * dw, h_ * sh, w_ * sw)
-    if xp is np:
-        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
-    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+    return strided_view(x, shape, strides)
 
 
 def window_slice(i, j, stride, dilation, out_hw):
@@ -74,7 +79,6 @@ class Conv2d(Function):
         self.shifted = self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS
         if self.shifted:
             self.w = weight.transpose(0, 2, 3, 1).reshape(o, -1)           # (O, KH*KW*C), as the columns
-            self.weight = weight
         else:
             self.w = weight.reshape(self.groups, o // self.groups, -1)     # (G, O/G, C/G*KH*KW)
         y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
@@ -152,15 +156,10 @@ class Conv2d(Function):
     def shifted_columns(self, rows, size):
         """The columns (KH*KW*C, size) for rows (C, size + reach): row (i, j, c) is rows[c] read
         ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
-        xp = get_array_module(rows)
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
         item, c = rows.itemsize, rows.shape[0]
-        shape, strides = (kh, kw, c, size), (dh * wp * item, dw * item, rows.strides[0], item)
-        if xp is np:
-            view = np.lib.stride_tricks.as_strided(rows, shape, strides, writeable=False)
-        else:
-            view = xp.lib.stride_tricks.as_strided(rows, shape, strides)
-        return xp.ascontiguousarray(view).reshape(-1, size)
+        view = strided_view(rows, (kh, kw, c, size), (dh * wp * item, dw * item, rows.strides[0], item))
+        return get_array_module(rows).ascontiguousarray(view).reshape(-1, size)
 
     def reach(self):
         """How far the last kernel offset reads ahead in a flattened padded image."""
@@ -203,8 +202,8 @@ class Conv2d(Function):
             # columns as the forward's, read with the kernel flipped.
             c = gx.shape[1]
             g_cols = self.shifted_columns(g_padded, size)                    # (KH*KW*O, N*Hp*Wp)
-            flipped = self.weight[:, :, ::-1, ::-1]                          # W[o, c, KH-1-i, KW-1-j]
-            w_t = flipped.transpose(1, 2, 3, 0).reshape(c, -1)               # as (C, KH*KW*O), as g_cols
+            flipped = self.w.reshape(o, *self.kernel, c)[:, ::-1, ::-1]      # W[o, c, KH-1-i, KW-1-j]
+            w_t = flipped.transpose(3, 1, 2, 0).reshape(c, -1)               # as (C, KH*KW*O), as g_cols
             grows = w_t @ g_cols                                             # dL/dx = W flipped^T gy-columns
             top, bottom, left, right = self.pads
             gx[...] = grows.reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
