@@ -56,6 +56,14 @@ def test_chunks_cover_the_batch_in_order(split_everything, n):
     assert _parallel.batch_chunks(np.zeros(())) == [...]
 
 
+def test_chunks_follow_the_work_size_not_only_the_array(monkeypatch):
+    # a convolution of a small 3-channel input still makes big columns: it splits by those
+    monkeypatch.setattr(_parallel, "_num_threads", 2)
+    small = np.zeros((64, 3, 8, 8), dtype=np.float32)
+    assert _parallel.batch_chunks(small) == [...]
+    assert _parallel.batch_chunks(small, work_size=2 * _parallel.MIN_ELEMENTS_PER_THREAD) == [slice(0, 32), slice(32, 64)]
+
+
 def test_work_really_runs_in_other_threads_and_errors_come_back(split_everything):
     tinynn.set_num_threads(2)
     seen = set()

@@ -105,15 +105,18 @@ def set_num_threads(n: int) -> None:
     _num_threads = n
 
 
-def batch_chunks(array) -> list:
+def batch_chunks(array, work_size: int | None = None) -> list:
     """How to split work on ``array`` over its first axis: consecutive slices, one per thread.
 
-    One chunk (``[...]``, everything) for small arrays, and on the GPU, where CuPy
+    ``work_size`` is how many elements the work touches, when that is more than
+    ``array.size`` (a convolution's columns, say); by default ``array.size``.
+    One chunk (``[...]``, everything) for small work, and on the GPU, where CuPy
     already runs everything in parallel. (More, smaller chunks than threads were
     measured: no faster on the seeds' nets.)
     """
     n = array.shape[0] if array.ndim else 1
-    threads = min(_num_threads, n, array.size // MIN_ELEMENTS_PER_THREAD)
+    work_size = array.size if work_size is None else work_size
+    threads = min(_num_threads, n, work_size // MIN_ELEMENTS_PER_THREAD)
     if threads <= 1 or not isinstance(array, np.ndarray):
         return [...]
     bounds = [n * i // threads for i in range(threads + 1)]

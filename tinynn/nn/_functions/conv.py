@@ -90,7 +90,8 @@ class Conv2d(Function):
                 y[images] += bias.reshape(1, o, 1, 1)
             return saved
 
-        self.chunks = batch_chunks(x)
+        (kh, kw), c = self.kernel, x.shape[1]
+        self.chunks = batch_chunks(x, work_size=n * c * kh * kw * oh * ow)   # split by the columns' size
         self.saved = run_parallel(chunk, self.chunks)      # what each chunk keeps for backward: its columns
         return y
 
