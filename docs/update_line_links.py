@@ -16,7 +16,14 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-LINK = re.compile(r'\]\((?P<path>\.\./[^)#\s]+)#L(?P<line>\d+) "(?P<text>[^"]+)"\)')
+LINK = re.compile(r'\[(?P<label>[^\]]*)\]\((?P<path>\.\./[^)#\s]+)#L(?P<line>\d+) "(?P<text>[^"]+)"\)')
+NUMBERED_LABEL = re.compile(r"^(?P<name>\S+):\d+$")     # "conv.py:62": the label shows the line too
+
+
+def label_for(label: str, line: int) -> str:
+    """The link's label with its line number set to ``line`` (labels without one stay as they are)."""
+    m = NUMBERED_LABEL.match(label)
+    return f'{m["name"]}:{line}' if m else label
 
 
 def source_lines(path: str) -> list[str]:
@@ -38,6 +45,8 @@ def check(doc: Path) -> list[str]:
         n = int(m["line"])
         if not (1 <= n <= len(lines) and m["text"] in lines[n - 1]):
             problems.append(f'{m["path"]}#L{n}: line does not contain "{m["text"]}"')
+        elif label_for(m["label"], n) != m["label"]:
+            problems.append(f'{m["path"]}#L{n}: the label says {m["label"]}')
     return problems
 
 
@@ -50,7 +59,7 @@ def update(doc: Path) -> list[str]:
         if n is None:
             missing.append(f'{m["path"]}: "{m["text"]}"')
             return m[0]
-        return f']({m["path"]}#L{n} "{m["text"]}")'
+        return f'[{label_for(m["label"], n)}]({m["path"]}#L{n} "{m["text"]}")'
 
     doc.write_text(LINK.sub(relink, doc.read_text()))
     return missing

@@ -66,7 +66,12 @@ SHIFTED_MIN_CHANNELS = 8   # below this, K = C is too small for efficient produc
 
 class Conv2d(Function):
     """y = conv(x, W) + b. The batch is split into chunks that run at once (see _parallel);
-    each chunk runs the im2col or the shifted-products method on its own images."""
+    each chunk runs the im2col or the shifted-products method on its own images.
+
+    The bias rides in the same product: it is one more column of the weight
+    matrix, multiplying a row of ones appended to the columns, so ``W cols``
+    already includes it and backward's ``gy cols^T`` gives dL/db as its last column.
+    """
 
     def __init__(self, stride, pads, dilation, groups, out_hw):
         self.stride, self.pads, self.dilation = stride, pads, dilation
@@ -75,24 +80,22 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None):
         xp = get_array_module(x)
         n, o, (oh, ow) = x.shape[0], weight.shape[0], self.out_hw
-        self.kernel = weight.shape[2:]
+        self.kernel, self.k = weight.shape[2:], weight[0].size          # k: column rows from the image
+        self.has_bias = bias is not None
         self.shifted = self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS
         if self.shifted:
-            self.w = weight.transpose(0, 2, 3, 1).reshape(o, -1)           # (O, KH*KW*C), as the columns
+            w = weight.transpose(0, 2, 3, 1).reshape(o, 1, -1)              # (O, 1, KH*KW*C), as the columns
         else:
-            self.w = weight.reshape(self.groups, o // self.groups, -1)     # (G, O/G, C/G*KH*KW)
+            w = weight.reshape(self.groups, o // self.groups, -1)          # (G, O/G, C/G*KH*KW)
+        if self.has_bias:
+            w = xp.concatenate([w, bias.reshape(*w.shape[:2], 1).astype(w.dtype)], axis=2)
+        self.w = w[:, 0] if self.shifted else w                            # (O, k + 1) or (G, O/G, k + 1)
         y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
         forward_chunk = self.forward_shifted if self.shifted else self.forward_im2col
-
-        def chunk(images):
-            saved = forward_chunk(x[images], y[images])
-            if bias is not None:
-                y[images] += bias.reshape(1, o, 1, 1)
-            return saved
-
         (kh, kw), c = self.kernel, x.shape[1]
         self.chunks = batch_chunks(x, work_size=n * c * kh * kw * oh * ow)   # split by the columns' size
-        self.saved = run_parallel(chunk, self.chunks)      # what each chunk keeps for backward: its columns
+        # what each chunk keeps for backward: its columns
+        self.saved = run_parallel(lambda images: forward_chunk(x[images], y[images]), self.chunks)
         return y
 
     def backward(self, gy):
@@ -104,12 +107,23 @@ class Conv2d(Function):
             images, saved = part
             return backward_chunk(gy[images], saved, None if gx is None else gx[images])
 
-        gw_parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))
-        gw = sum(gw_parts[1:], gw_parts[0]) if self.needs_grad(1) else None   # dL/dW: sum over the chunks
-        gb = None
-        if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = gy.sum(axis=(0, 2, 3))                                       # dL/db = sum of gy
+        parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))
+        gw = gb = None
+        if parts[0] is not None:
+            g = sum(parts[1:], parts[0])                                 # gy cols^T, summed over the chunks
+            if self.needs_grad(1):
+                gw = g[..., :self.k]                                     # dL/dW = gy cols^T (the image rows)
+                if self.shifted:
+                    o, c, kh, kw = self.inputs[1].shape
+                    gw = gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)  # (O, KH*KW*C) as (O, C, KH, KW)
+                gw = gw.reshape(self.inputs[1].shape)
+            if self.has_bias and self.needs_grad(2):
+                gb = g[..., self.k].reshape(-1)                          # dL/db = gy ones^T = sum of gy
         return gx, gw, gb
+
+    def wants_weight_grads(self) -> bool:
+        """Is dL/dW or dL/db wanted? Both come from the product gy cols^T."""
+        return self.needs_grad(1) or (self.has_bias and self.needs_grad(2))
 
     # ---------------------------------------------------------------- im2col
     def forward_im2col(self, x, y):
@@ -119,10 +133,13 @@ class Conv2d(Function):
         kh, kw = self.kernel
         oh, ow = self.out_hw
         padded = pad2d(x, self.pads)
-        # columns: (N, G, C/G*KH*KW, OH*OW), one copy of the strided view
-        cols = windows(padded, (kh, kw), self.stride, self.dilation, self.out_hw)
-        cols = xp.ascontiguousarray(cols).reshape(n, g, -1, oh * ow)
-        xp.matmul(self.w, cols, out=y.reshape(n, g, -1, oh * ow))           # y = W cols  (per image and group)
+        # columns: (N, G, C/G*KH*KW [+ 1 row of ones], OH*OW), one copy of the strided view
+        cols = xp.empty((n, g, self.k + self.has_bias, oh * ow), dtype=x.dtype)
+        receptive_fields = windows(padded, (kh, kw), self.stride, self.dilation, self.out_hw)
+        xp.copyto(cols[:, :, :self.k].reshape(n, g, -1, kh, kw, oh, ow),
+                  receptive_fields.reshape(n, g, -1, kh, kw, oh, ow))
+        cols[:, :, self.k:] = 1                                            # what the bias multiplies
+        xp.matmul(self.w, cols, out=y.reshape(n, g, -1, oh * ow))           # y = W cols + b (per image and group)
         return cols
 
     def backward_im2col(self, gy, cols, gx):
@@ -130,14 +147,13 @@ class Conv2d(Function):
         n, o, oh, ow = gy.shape
         g = self.groups
         gy = gy.reshape(n, g, o // g, oh * ow)
-        gw = None
-        if self.needs_grad(1):
-            # dL/dW = sum over images of gy cols^T
-            gw = (gy @ cols.swapaxes(-1, -2)).sum(axis=0).reshape(self.inputs[1].shape)
+        g = None
+        if self.wants_weight_grads():
+            g = (gy @ cols.swapaxes(-1, -2)).sum(axis=0)                    # dL/d[W b] = sum over images of gy cols^T
         if gx is not None:
-            gcols = self.w.transpose(0, 2, 1) @ gy                          # dL/dcols = W^T gy
+            gcols = self.w[..., :self.k].transpose(0, 2, 1) @ gy            # dL/dcols = W^T gy
             self.col2im(gcols, gx)
-        return gw
+        return g
 
     def col2im(self, gcols, gx):
         """Add each column's gradient back to the pixel it was read from (KH*KW strided adds) into gx."""
@@ -154,13 +170,17 @@ class Conv2d(Function):
         gx[...] = gpad[:, :, top:top + h, left:left + w]
 
     # ---------------------------------------------------------------- shifted rows (stride 1)
-    def shifted_columns(self, rows, size):
-        """The columns (KH*KW*C, size) for rows (C, size + reach): row (i, j, c) is rows[c] read
-        ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
+    def shifted_columns(self, rows, size, ones_row=False):
+        """The columns (KH*KW*C [+ 1 row of ones], size) for rows (C, size + reach): row (i, j, c) is
+        rows[c] read ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
+        xp = get_array_module(rows)
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
         item, c = rows.itemsize, rows.shape[0]
         view = strided_view(rows, (kh, kw, c, size), (dh * wp * item, dw * item, rows.strides[0], item))
-        return get_array_module(rows).ascontiguousarray(view).reshape(-1, size)
+        cols = xp.empty((kh * kw * c + ones_row, size), dtype=rows.dtype)
+        xp.copyto(cols[:kh * kw * c].reshape(kh, kw, c, size), view)
+        cols[kh * kw * c:] = 1                                            # what the bias multiplies
+        return cols
 
     def reach(self):
         """How far the last kernel offset reads ahead in a flattened padded image."""
@@ -179,8 +199,8 @@ class Conv2d(Function):
         # rows: channel c of every padded image in one row, plus room for the largest offset
         rows = xp.zeros((c, size + self.reach()), dtype=x.dtype)
         rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-        cols = self.shifted_columns(rows, size)                             # (KH*KW*C, N*Hp*Wp)
-        out = self.w @ cols                                                 # y = W cols
+        cols = self.shifted_columns(rows, size, self.has_bias)              # (KH*KW*C [+ 1], N*Hp*Wp)
+        out = self.w @ cols                                                 # y = W cols + b
         y[...] = out.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3)
         return cols
 
@@ -193,19 +213,18 @@ class Conv2d(Function):
         # gy at every padded position (0 at the dropped ones), after `reach` zeros for the shifts below
         g_padded = xp.zeros((o, reach + size), dtype=gy.dtype)
         g_padded[:, reach:].reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
-        gw = None
-        if self.needs_grad(1):
-            gw = g_padded[:, reach:] @ cols.T                                 # dL/dW = gy cols^T
-            gw = gw.reshape(o, *self.kernel, -1).transpose(0, 3, 1, 2)        # as (O, C, KH, KW)
+        g = None
+        if self.wants_weight_grads():
+            g = g_padded[:, reach:] @ cols.T                                  # dL/d[W b] = gy cols^T
         if gx is not None:
             # Input q was read by output q - off(i, j) through weight (i, j). In g_padded, that
             # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q: the same shifted
             # columns as the forward's, read with the kernel flipped.
             c = gx.shape[1]
             g_cols = self.shifted_columns(g_padded, size)                    # (KH*KW*O, N*Hp*Wp)
-            flipped = self.w.reshape(o, *self.kernel, c)[:, ::-1, ::-1]      # W[o, c, KH-1-i, KW-1-j]
+            flipped = self.w[:, :self.k].reshape(o, *self.kernel, c)[:, ::-1, ::-1]   # W[o, c, KH-1-i, KW-1-j]
             w_t = flipped.transpose(3, 1, 2, 0).reshape(c, -1)               # as (C, KH*KW*O), as g_cols
             grows = w_t @ g_cols                                             # dL/dx = W flipped^T gy-columns
             top, bottom, left, right = self.pads
             gx[...] = grows.reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
-        return gw
+        return g
