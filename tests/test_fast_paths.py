@@ -18,6 +18,9 @@ from helpers import forward_and_grads
     (2, 8, 6, 6, 3, 2, dict(padding="same")),            # asymmetric padding
     (2, 10, 7, 6, 3, 3, dict(padding=2, dilation=2)),
     (1, 16, 4, 9, 2, (1, 3), dict(padding=(0, 1))),
+    # more outputs than inputs: the forward builds columns, the input gradient sums shifted products
+    (2, 8, 5, 6, 12, 3, dict(padding=1)),
+    (1, 8, 6, 6, 8, 3, dict(padding=1, dilation=2)),
 ])
 @pytest.mark.parametrize("bias", [True, False])
 def test_shifted_conv_matches_im2col(monkeypatch, n, c, h, w, o, k, kw, bias):
@@ -42,6 +45,8 @@ def test_shifted_conv_is_used_and_gradchecks():
     b = tinynn.tensor(rng.standard_normal(3), requires_grad=True)
     assert F.conv2d(x, w, b, padding=1).grad_fn.shifted
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
+    wide = tinynn.tensor(rng.standard_normal((11, 8, 3, 3)), requires_grad=True)   # more outputs than inputs
+    assert gradcheck(lambda x, w: F.conv2d(x, w, padding=1), (x, wide))
 
 
 @pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3)),

@@ -8,14 +8,14 @@ the column gradients back into an image with KH*KW strided additions (col2im).
 Shifted rows (stride 1, one group, at least ``SHIFTED_MIN_CHANNELS`` input
 channels): lay channel c of all N padded images end to end in one row (length
 N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel, the
-element ``off = i*Wp + j`` further along that row, so the columns of the whole
-batch are the KH*KW slices ``rows[:, off:off + N*Hp*Wp]`` stacked, one copy of
-a strided view: ``W (O, KH*KW*C) @ columns (KH*KW*C, N*Hp*Wp)`` is the
-convolution of the whole batch in one product. It has a value for every padded
-position; those past OH x OW read across a row's or an image's end and are
-dropped. Backward: ``dL/dW = gy columns^T``, one product; and since output p
-reads input p + off, input q's gradient gathers gy from q - off: the same kind
-of columns built from gy, with the kernel flipped, one more product.
+element ``off = i*Wp + j`` further along that row, so the convolution of the
+whole batch is a sum of KH*KW products ``W[:, :, i, j] (O, C) @ rows[:, off:off + N*Hp*Wp]``,
+each reading a shifted *view* of the rows: nothing is copied into columns.
+It has a value for every padded position; those past OH x OW read across a
+row's or an image's end and are dropped. Backward: ``dL/dW[:, :, i, j]`` is
+``gy`` times the same shifted view, transposed; and since output p reads input
+p + off, input q's gradient gathers gy from q - off: the same sum of shifted
+products, over gy, with the kernel flipped.
 """
 from __future__ import annotations
 
@@ -68,9 +68,9 @@ class Conv2d(Function):
     """y = conv(x, W) + b. The batch is split into chunks that run at once (see _parallel);
     each chunk runs the im2col or the shifted-products method on its own images.
 
-    The bias rides in the same product: it is one more column of the weight
-    matrix, multiplying a row of ones appended to the columns, so ``W cols``
-    already includes it and backward's ``gy cols^T`` gives dL/db as its last column.
+    In im2col the bias rides in the same product: it is one more column of the
+    weight matrix, multiplying a row of ones appended to the columns, so
+    ``W cols`` already includes it and backward's ``gy cols^T`` gives dL/db as its last column.
     """
 
     def __init__(self, stride, pads, dilation, groups, out_hw):
@@ -81,20 +81,20 @@ class Conv2d(Function):
         xp = get_array_module(x)
         n, o, (oh, ow) = x.shape[0], weight.shape[0], self.out_hw
         self.kernel, self.k = weight.shape[2:], weight[0].size          # k: column rows from the image
-        self.has_bias = bias is not None
+        self.bias = bias
         self.shifted = self.stride == (1, 1) and self.groups == 1 and x.shape[1] >= SHIFTED_MIN_CHANNELS
         if self.shifted:
-            w = weight.transpose(0, 2, 3, 1).reshape(o, 1, -1)              # (O, 1, KH*KW*C), as the columns
+            self.w = weight.transpose(2, 3, 0, 1).reshape(-1, o, x.shape[1])    # (KH*KW, O, C): one matrix per offset
         else:
             w = weight.reshape(self.groups, o // self.groups, -1)          # (G, O/G, C/G*KH*KW)
-        if self.has_bias:
-            w = xp.concatenate([w, bias.reshape(*w.shape[:2], 1).astype(w.dtype)], axis=2)
-        self.w = w[:, 0] if self.shifted else w                            # (O, k + 1) or (G, O/G, k + 1)
+            if bias is not None:                                           # (G, O/G, C/G*KH*KW + 1)
+                w = xp.concatenate([w, bias.reshape(*w.shape[:2], 1).astype(w.dtype)], axis=2)
+            self.w = w
         y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
         forward_chunk = self.forward_shifted if self.shifted else self.forward_im2col
         (kh, kw), c = self.kernel, x.shape[1]
         self.chunks = batch_chunks(x, work_size=n * c * kh * kw * oh * ow)   # split by the columns' size
-        # what each chunk keeps for backward: its columns
+        # what each chunk keeps for backward: its columns, or its rows
         self.saved = run_parallel(lambda images: forward_chunk(x[images], y[images]), self.chunks)
         return y
 
@@ -107,23 +107,13 @@ class Conv2d(Function):
             images, saved = part
             return backward_chunk(gy[images], saved, None if gx is None else gx[images])
 
-        parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))
-        gw = gb = None
-        if parts[0] is not None:
-            g = sum(parts[1:], parts[0])                                 # gy cols^T, summed over the chunks
-            if self.needs_grad(1):
-                gw = g[..., :self.k]                                     # dL/dW = gy cols^T (the image rows)
-                if self.shifted:
-                    o, c, kh, kw = self.inputs[1].shape
-                    gw = gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)  # (O, KH*KW*C) as (O, C, KH, KW)
-                gw = gw.reshape(self.inputs[1].shape)
-            if self.has_bias and self.needs_grad(2):
-                gb = g[..., self.k].reshape(-1)                          # dL/db = gy ones^T = sum of gy
+        parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))    # (dL/dW, dL/db) of each chunk
+        gw = sum(p[0] for p in parts[1:]) + parts[0][0] if self.needs_grad(1) else None
+        gb = sum(p[1] for p in parts[1:]) + parts[0][1] if self.bias_needs_grad() else None
         return gx, gw, gb
 
-    def wants_weight_grads(self) -> bool:
-        """Is dL/dW or dL/db wanted? Both come from the product gy cols^T."""
-        return self.needs_grad(1) or (self.has_bias and self.needs_grad(2))
+    def bias_needs_grad(self) -> bool:
+        return self.bias is not None and self.needs_grad(2)
 
     # ---------------------------------------------------------------- im2col
     def forward_im2col(self, x, y):
@@ -134,7 +124,7 @@ class Conv2d(Function):
         oh, ow = self.out_hw
         padded = pad2d(x, self.pads)
         # columns: (N, G, C/G*KH*KW [+ 1 row of ones], OH*OW), one copy of the strided view
-        cols = xp.empty((n, g, self.k + self.has_bias, oh * ow), dtype=x.dtype)
+        cols = xp.empty((n, g, self.k + (self.bias is not None), oh * ow), dtype=x.dtype)
         receptive_fields = windows(padded, (kh, kw), self.stride, self.dilation, self.out_hw)
         xp.copyto(cols[:, :, :self.k].reshape(n, g, -1, kh, kw, oh, ow),
                   receptive_fields.reshape(n, g, -1, kh, kw, oh, ow))
@@ -143,17 +133,18 @@ class Conv2d(Function):
         return cols
 
     def backward_im2col(self, gy, cols, gx):
-        """dL/dW of these images; dL/dx written into gx (when wanted)."""
+        """(dL/dW, dL/db) of these images (None where not wanted); dL/dx written into gx (when wanted)."""
         n, o, oh, ow = gy.shape
-        g = self.groups
-        gy = gy.reshape(n, g, o // g, oh * ow)
-        g = None
-        if self.wants_weight_grads():
+        gy = gy.reshape(n, self.groups, o // self.groups, oh * ow)
+        gw = gb = None
+        if self.needs_grad(1) or self.bias_needs_grad():
             g = (gy @ cols.swapaxes(-1, -2)).sum(axis=0)                    # dL/d[W b] = sum over images of gy cols^T
+            gw = g[..., :self.k].reshape(self.inputs[1].shape)              # the image rows' part
+            gb = g[..., self.k].reshape(-1) if self.bias is not None else None   # dL/db = gy ones^T = sum of gy
         if gx is not None:
             gcols = self.w[..., :self.k].transpose(0, 2, 1) @ gy            # dL/dcols = W^T gy
             self.col2im(gcols, gx)
-        return g
+        return gw, gb
 
     def col2im(self, gcols, gx):
         """Add each column's gradient back to the pixel it was read from (KH*KW strided adds) into gx."""
@@ -170,25 +161,43 @@ class Conv2d(Function):
         gx[...] = gpad[:, :, top:top + h, left:left + w]
 
     # ---------------------------------------------------------------- shifted rows (stride 1)
-    def shifted_columns(self, rows, size, ones_row=False):
-        """The columns (KH*KW*C [+ 1 row of ones], size) for rows (C, size + reach): row (i, j, c) is
-        rows[c] read ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
-        xp = get_array_module(rows)
+    def offsets(self):
+        """How far along a row of flattened padded images each kernel offset (i, j) reads."""
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
-        item, c = rows.itemsize, rows.shape[0]
-        view = strided_view(rows, (kh, kw, c, size), (dh * wp * item, dw * item, rows.strides[0], item))
-        cols = xp.empty((kh * kw * c + ones_row, size), dtype=rows.dtype)
-        xp.copyto(cols[:kh * kw * c].reshape(kh, kw, c, size), view)
-        cols[kh * kw * c:] = 1                                            # what the bias multiplies
-        return cols
+        return [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
 
-    def reach(self):
-        """How far the last kernel offset reads ahead in a flattened padded image."""
+    def shifted_columns(self, rows, size):
+        """The columns (KH*KW*K, size) for rows (K, size + reach): row (i, j, c) is rows[c] read
+        ``i*dh*Wp + j*dw`` further along. One copy of a strided view, as ``windows`` is for im2col."""
         (kh, kw), (dh, dw), wp = self.kernel, self.dilation, self.padded_hw[1]
-        return (kh - 1) * dh * wp + (kw - 1) * dw
+        item, k = rows.itemsize, rows.shape[0]
+        view = strided_view(rows, (kh, kw, k, size), (dh * wp * item, dw * item, rows.strides[0], item))
+        return get_array_module(rows).ascontiguousarray(view).reshape(-1, size)
+
+    def sum_of_shifted_products(self, weights, rows, size):
+        """sum over kernel offsets k of ``weights[k] (M, K) @ rows[:, off_k:off_k + size]``: (M, size).
+
+        Two ways, the same sum. With no more outputs M than inputs K (the
+        forward of a layer that narrows, as the seeds' conv2), KH*KW products
+        each read a shifted view of ``rows`` in place and add into the result.
+        With more outputs than inputs (an input gradient, there), writing KH*KW
+        partial results of M rows costs more than copying the KH*KW shifted
+        views of K rows into columns once: then one product over the columns.
+        """
+        xp = get_array_module(rows)
+        kk, m, k = weights.shape
+        if m > k:
+            return weights.transpose(1, 0, 2).reshape(m, kk * k) @ self.shifted_columns(rows, size)
+        total = xp.empty((m, size), dtype=xp.result_type(weights, rows))
+        term = xp.empty_like(total)
+        for i, off in enumerate(self.offsets()):
+            xp.matmul(weights[i], rows[:, off:off + size], out=term if i else total)
+            if i:
+                total += term
+        return total
 
     def forward_shifted(self, x, y):
-        """Write conv(x) into y (no bias); return the columns backward needs."""
+        """Write conv(x) + b into y; return the rows backward needs."""
         xp = get_array_module(x)
         n, c, h, w = x.shape
         o, (oh, ow) = y.shape[1], self.out_hw
@@ -197,34 +206,38 @@ class Conv2d(Function):
         self.padded_hw = (hp, wp)
         size = n * hp * wp                                                  # all padded images, end to end
         # rows: channel c of every padded image in one row, plus room for the largest offset
-        rows = xp.zeros((c, size + self.reach()), dtype=x.dtype)
+        rows = xp.zeros((c, size + self.offsets()[-1]), dtype=x.dtype)
         rows[:, :size].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-        cols = self.shifted_columns(rows, size, self.has_bias)              # (KH*KW*C [+ 1], N*Hp*Wp)
-        out = self.w @ cols                                                 # y = W cols + b
+        out = self.sum_of_shifted_products(self.w, rows, size)             # y = sum_k W_k rows shifted by off_k
+        if self.bias is not None:
+            out += self.bias.reshape(o, 1)                                  # + b
         y[...] = out.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3)
-        return cols
+        return rows
 
-    def backward_shifted(self, gy, cols, gx):
-        """dL/dW of these images; dL/dx written into gx (when wanted)."""
+    def backward_shifted(self, gy, rows, gx):
+        """(dL/dW, dL/db) of these images (None where not wanted); dL/dx written into gx (when wanted)."""
         xp = get_array_module(gy)
         n, o, oh, ow = gy.shape
         hp, wp = self.padded_hw
-        size, reach = n * hp * wp, self.reach()
+        offsets = self.offsets()
+        size, reach = n * hp * wp, offsets[-1]
         # gy at every padded position (0 at the dropped ones), after `reach` zeros for the shifts below
         g_padded = xp.zeros((o, reach + size), dtype=gy.dtype)
-        g_padded[:, reach:].reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
-        g = None
-        if self.wants_weight_grads():
-            g = g_padded[:, reach:] @ cols.T                                  # dL/d[W b] = gy cols^T
+        g = g_padded[:, reach:]
+        g.reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
+        gw = gb = None
+        if self.needs_grad(1):
+            gw = g @ self.shifted_columns(rows, size).T                      # dL/dW = gy columns^T: (O, KH*KW*C)
+            o, c, kh, kw = self.inputs[1].shape
+            gw = gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)              # as (O, C, KH, KW)
+        if self.bias_needs_grad():
+            gb = g.sum(axis=1)                                                # dL/db = sum of gy
         if gx is not None:
             # Input q was read by output q - off(i, j) through weight (i, j). In g_padded, that
-            # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q: the same shifted
-            # columns as the forward's, read with the kernel flipped.
-            c = gx.shape[1]
-            g_cols = self.shifted_columns(g_padded, size)                    # (KH*KW*O, N*Hp*Wp)
-            flipped = self.w[:, :self.k].reshape(o, *self.kernel, c)[:, ::-1, ::-1]   # W[o, c, KH-1-i, KW-1-j]
-            w_t = flipped.transpose(3, 1, 2, 0).reshape(c, -1)               # as (C, KH*KW*O), as g_cols
-            grows = w_t @ g_cols                                             # dL/dx = W flipped^T gy-columns
+            # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q: the same sum of
+            # shifted products as the forward's, over gy, with the kernel flipped.
+            flipped_t = self.w[::-1].transpose(0, 2, 1)                      # W_{KH-1-i, KW-1-j}^T: (KH*KW, C, O)
+            grows = self.sum_of_shifted_products(flipped_t, g_padded, size)  # dL/dx = sum_k W_flip,k^T gy shifted
             top, bottom, left, right = self.pads
-            gx[...] = grows.reshape(c, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
-        return g
+            gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
+        return gw, gb
