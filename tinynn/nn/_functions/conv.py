@@ -10,10 +10,12 @@ channels): lay channel c of all N padded images end to end in one row (length
 N*Hp*Wp). Kernel offset (i, j) then reads, for every output pixel, the
 element ``off = i*Wp + j`` further along that row, so the convolution of the
 whole batch is a sum of KH*KW products ``W[:, :, i, j] (O, C) @ rows[:, off:off + N*Hp*Wp]``,
-each reading a shifted *view* of the rows: nothing is copied into columns.
-It has a value for every padded position; those past OH x OW read across a
+each reading a shifted *view* of the rows (or, when that writes more than
+copying would, one product over those views copied into columns: see
+``sum_of_shifted_products``). It has a value for every padded position; those past OH x OW read across a
 row's or an image's end and are dropped. Backward: ``dL/dW[:, :, i, j]`` is
-``gy`` times the same shifted view, transposed; and since output p reads input
+``gy`` times the same shifted view, transposed (one product over the columns
+rebuilt from the saved rows); and since output p reads input
 p + off, input q's gradient gathers gy from q - off: the same sum of shifted
 products, over gy, with the kernel flipped.
 """
@@ -108,16 +110,17 @@ class Conv2d(Function):
             return backward_chunk(gy[images], saved, None if gx is None else gx[images])
 
         parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))    # (dL/dW, dL/db) of each chunk
-        gw = sum(p[0] for p in parts[1:]) + parts[0][0] if self.needs_grad(1) else None
-        gb = sum(p[1] for p in parts[1:]) + parts[0][1] if self.bias_needs_grad() else None
+        gw = sum(p[0] for p in parts) if self.needs_grad(1) else None        # dL/dW: sum over the chunks
+        gb = sum(p[1] for p in parts) if self.bias_needs_grad() else None
         return gx, gw, gb
 
     def bias_needs_grad(self) -> bool:
+        """Is there a bias, and does it want a gradient?"""
         return self.bias is not None and self.needs_grad(2)
 
     # ---------------------------------------------------------------- im2col
     def forward_im2col(self, x, y):
-        """Write conv(x) into y (no bias); return the columns backward needs."""
+        """Write conv(x) + b into y; return the columns backward needs."""
         xp = get_array_module(x)
         n, g = x.shape[0], self.groups
         kh, kw = self.kernel
