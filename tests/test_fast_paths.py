@@ -49,6 +49,21 @@ def test_shifted_conv_is_used_and_gradchecks():
     assert gradcheck(lambda x, w: F.conv2d(x, w, padding=1), (x, wide))
 
 
+def test_narrowing_conv_weight_gradient_without_input_gradient():
+    """A narrowing layer takes dL/dW from gy's columns, also when no dL/dx is wanted (a first layer)."""
+    rng = np.random.default_rng(1)
+    x = tinynn.tensor(rng.standard_normal((2, 9, 6, 5)))                          # no gradient wanted
+    w = tinynn.tensor(rng.standard_normal((4, 9, 3, 3)), requires_grad=True)
+    F.conv2d(x, w, padding=1, dilation=(1, 2)).sum().backward()
+    expected = np.zeros(w.shape)                                           # sum of y: dL/dW = sum of inputs read
+    padded = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for i in range(3):
+        for j in range(3):
+            expected[:, :, i, j] = padded[:, :, i:i + 6, 2 * j:2 * j + 3].sum(axis=(0, 2, 3))
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-10)
+    assert gradcheck(lambda w: F.conv2d(x, w, padding=1), (w,))
+
+
 @pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3)),
                                      ((1, 2, 4, 16), (2, 4)), ((1, 2, 2, 16), (1, 8))])
 def test_tiled_max_pool_backward_matches_general(shape, k):

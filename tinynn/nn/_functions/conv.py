@@ -13,11 +13,13 @@ whole batch is a sum of KH*KW products ``W[:, :, i, j] (O, C) @ rows[:, off:off 
 each reading a shifted *view* of the rows (or, when that writes more than
 copying would, one product over those views copied into columns: see
 ``sum_of_shifted_products``). It has a value for every padded position; those past OH x OW read across a
-row's or an image's end and are dropped. Backward: ``dL/dW[:, :, i, j]`` is
-``gy`` times the same shifted view, transposed (one product over the columns
-rebuilt from the saved rows); and since output p reads input
+row's or an image's end and are dropped. Backward: since output p reads input
 p + off, input q's gradient gathers gy from q - off: the same sum of shifted
-products, over gy, with the kernel flipped.
+products, over gy, with the kernel flipped. ``dL/dW[:, :, i, j]`` is ``gy``
+times the same shifted view of the rows, transposed: one product over columns,
+either the rows' columns rebuilt from the saved rows or, when the layer narrows
+(fewer outputs than inputs), gy's shifted columns, the smaller of the two,
+which the input gradient has built already.
 """
 from __future__ import annotations
 
@@ -177,7 +179,7 @@ class Conv2d(Function):
         view = strided_view(rows, (kh, kw, k, size), (dh * wp * item, dw * item, rows.strides[0], item))
         return get_array_module(rows).ascontiguousarray(view).reshape(-1, size)
 
-    def sum_of_shifted_products(self, weights, rows, size):
+    def sum_of_shifted_products(self, weights, rows, size, columns=None):
         """sum over kernel offsets k of ``weights[k] (M, K) @ rows[:, off_k:off_k + size]``: (M, size).
 
         Two ways, the same sum. With no more outputs M than inputs K (the
@@ -185,12 +187,14 @@ class Conv2d(Function):
         each read a shifted view of ``rows`` in place and add into the result.
         With more outputs than inputs (an input gradient, there), writing KH*KW
         partial results of M rows costs more than copying the KH*KW shifted
-        views of K rows into columns once: then one product over the columns.
+        views of K rows into columns once: then one product over the columns
+        (``columns``, when the caller has already built them).
         """
         xp = get_array_module(rows)
         kk, m, k = weights.shape
         if m > k:
-            return weights.transpose(1, 0, 2).reshape(m, kk * k) @ self.shifted_columns(rows, size)
+            columns = self.shifted_columns(rows, size) if columns is None else columns
+            return weights.transpose(1, 0, 2).reshape(m, kk * k) @ columns
         total = xp.empty((m, size), dtype=xp.result_type(weights, rows))
         term = xp.empty_like(total)
         for i, off in enumerate(self.offsets()):
@@ -228,19 +232,24 @@ class Conv2d(Function):
         g_padded = xp.zeros((o, reach + size), dtype=gy.dtype)
         g = g_padded[:, reach:]
         g.reshape(o, n, hp, wp)[:, :, :oh, :ow] = gy.transpose(1, 0, 2, 3)
+        # Input q was read by output q - off(i, j) through weight (i, j). In g_padded, that
+        # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q, so the columns of
+        # g_padded hold, in block (i, j), gy shifted back by the flipped offset.
+        c, (kh, kw) = rows.shape[0], self.kernel
+        g_columns = self.shifted_columns(g_padded, size) if o < c else None   # (KH*KW*O, size)
         gw = gb = None
         if self.needs_grad(1):
-            gw = g @ self.shifted_columns(rows, size).T                      # dL/dW = gy columns^T: (O, KH*KW*C)
-            o, c, kh, kw = self.inputs[1].shape
-            gw = gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)              # as (O, C, KH, KW)
+            if g_columns is not None:    # gy's columns are the smaller: dL/dW_k = sum_q gy[q - off_k] rows[q]^T
+                gw = (g_columns @ rows[:, :size].T).reshape(kh, kw, o, c)[::-1, ::-1]  # block (i, j) is W_flip's
+            else:                        # dL/dW = gy columns^T: (O, KH*KW*C)
+                gw = (g @ self.shifted_columns(rows, size).T).reshape(o, kh, kw, c).transpose(1, 2, 0, 3)
+            gw = gw.transpose(2, 3, 0, 1)                                     # (KH, KW, O, C) as (O, C, KH, KW)
         if self.bias_needs_grad():
             gb = g.sum(axis=1)                                                # dL/db = sum of gy
         if gx is not None:
-            # Input q was read by output q - off(i, j) through weight (i, j). In g_padded, that
-            # output sits `reach - off(i, j) = off(KH-1-i, KW-1-j)` ahead of q: the same sum of
-            # shifted products as the forward's, over gy, with the kernel flipped.
+            # the same sum of shifted products as the forward's, over gy, with the kernel flipped
             flipped_t = self.w[::-1].transpose(0, 2, 1)                      # W_{KH-1-i, KW-1-j}^T: (KH*KW, C, O)
-            grows = self.sum_of_shifted_products(flipped_t, g_padded, size)  # dL/dx = sum_k W_flip,k^T gy shifted
+            grows = self.sum_of_shifted_products(flipped_t, g_padded, size, g_columns)  # dL/dx = sum_k W_flip,k^T gy shifted
             top, bottom, left, right = self.pads
             gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
         return gw, gb
