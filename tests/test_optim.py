@@ -7,7 +7,7 @@ import pytest
 
 import tinynn
 import tinynn.nn as nn
-from tinynn import optim
+from tinynn import _parallel, optim
 
 GRADS = [np.array([0.5, -1.0, 2.0]), np.array([-0.25, 0.5, 1.0]), np.array([1.0, 1.0, -3.0])]
 START = np.array([1.0, -2.0, 0.5])
@@ -120,6 +120,34 @@ def test_adam_first_step_moves_each_weight_by_lr():
     # m_hat = g, v_hat = g^2 after bias correction, so the first step is -lr * sign(g) (up to eps)
     got, _, _ = run(lambda ps: optim.Adam(ps, lr=0.01), grads=GRADS[:1])
     assert np.allclose(got[0], START - 0.01 * np.sign(GRADS[0]), atol=1e-7)
+
+
+@pytest.mark.parametrize("make", [lambda ps, o=o: optim.SGD(ps, **o) for o in SGD_OPTIONS]
+                         + [lambda ps, o=o: optim.Adam(ps, **o) for o in ADAM_OPTIONS])
+def test_updates_in_blocks_on_threads_equal_the_whole_array_update(monkeypatch, make):
+    """Big parameters are updated in cache-sized blocks on several threads: the same numbers, bit for bit."""
+    rng = np.random.default_rng(0)
+    start, grads = rng.standard_normal((5, 7)), [rng.standard_normal((5, 7)) for _ in range(3)]
+    whole, _, _ = run(make, grads, start)
+    before = tinynn.get_num_threads()
+    monkeypatch.setattr(_parallel, "BLOCK_ELEMENTS", 4)
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
+    blocks = []
+    real_run_blockwise = _parallel.run_blockwise
+
+    def counting_work(work, *arrays):
+        real_run_blockwise(lambda *parts: (blocks.append(parts[0].size), work(*parts)), *arrays)
+
+    monkeypatch.setattr(optim.sgd, "run_blockwise", counting_work)
+    monkeypatch.setattr(optim.adam, "run_blockwise", counting_work)
+    try:
+        tinynn.set_num_threads(3)
+        split, _, _ = run(make, grads, start)
+    finally:
+        tinynn.set_num_threads(before)
+    assert sum(blocks) == 3 * 35 and max(blocks) == 4          # every element once per step, in blocks
+    for a, b in zip(whole, split):
+        np.testing.assert_array_equal(a, b)
 
 
 # ------------------------------------------------------------- mechanics

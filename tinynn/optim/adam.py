@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._device import get_array_module
+from .._parallel import run_blockwise
 from .._tensor import Tensor
 from .optimizer import Optimizer
 
@@ -62,53 +63,53 @@ class Adam(Optimizer):
         loss = self._begin_step(closure)
         for group in self.param_groups:
             # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
-            decoupled = group.get("decoupled_weight_decay", False)
+            lr, beta1, beta2 = float(group["lr"]), float(group["betas"][0]), float(group["betas"][1])
+            amsgrad = group["amsgrad"]
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                p = param.array
-                xp = get_array_module(p)
-                state = self.state[param]
-                if not state:
-                    state = self._init_state(param, amsgrad)
-                grad = -param.grad.array if maximize else param.grad.array
-                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-
+                state = self.state[param] or self._init_state(param, amsgrad)
                 step_t = state["step"].array
                 step_t += 1
                 step = float(step_t)
-
-                if weight_decay != 0:
-                    if decoupled:
-                        xp.multiply(p, 1 - lr * weight_decay, out=p)
-                    else:
-                        grad = grad + weight_decay * p
-                # Two scratch arrays per parameter; each line keeps torch's order of operations.
-                tmp = xp.subtract(grad, exp_avg)
-                tmp *= 1 - beta1
-                exp_avg += tmp                           # exp_avg.lerp_(grad, 1 - beta1)
-                xp.multiply(grad, 1 - beta2, out=tmp)
-                tmp *= grad
-                exp_avg_sq *= beta2
-                exp_avg_sq += tmp                        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-
+                hyper = dict(lr=lr, beta1=beta1, beta2=beta2, eps=float(group["eps"]),
+                             weight_decay=float(group["weight_decay"]), maximize=group["maximize"],
+                             decoupled=group.get("decoupled_weight_decay", False),
+                             step_size=lr / (1 - beta1 ** step), bias_correction2_sqrt=(1 - beta2 ** step) ** 0.5)
+                arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
                 if amsgrad:
-                    max_sq = state["max_exp_avg_sq"].array
-                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    denom = xp.sqrt(max_sq, out=tmp)
-                else:
-                    denom = xp.sqrt(exp_avg_sq, out=tmp)
-                denom /= bias_correction2_sqrt
-                denom += eps                             # denom = sqrt(v) / sqrt(bias_correction2) + eps
-                update = xp.multiply(exp_avg, -step_size)
-                update /= denom
-                p += update                              # param.addcdiv_(exp_avg, denom, value=-step_size)
+                    arrays.append(state["max_exp_avg_sq"].array)
+                run_blockwise(lambda *blocks: adam_update(*blocks, **hyper), *arrays)
         return loss
+
+
+def adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, lr: float, beta1: float, beta2: float,
+                eps: float, weight_decay: float, maximize: bool, decoupled: bool, step_size: float,
+                bias_correction2_sqrt: float) -> None:
+    """One Adam update of the array ``p`` (or a block of it) and its moments, in place, from its
+    gradient ``g``; each line keeps torch's order of operations. ``max_exp_avg_sq`` with amsgrad."""
+    xp = get_array_module(p)
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled:
+            xp.multiply(p, 1 - lr * weight_decay, out=p)             # p *= 1 - lr weight_decay (AdamW)
+        else:
+            g = g + weight_decay * p                                 # g += weight_decay p
+    tmp = xp.subtract(g, exp_avg)
+    tmp *= 1 - beta1
+    exp_avg += tmp                                                   # exp_avg.lerp_(g, 1 - beta1)
+    xp.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    exp_avg_sq *= beta2
+    exp_avg_sq += tmp                                                # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+    if max_exp_avg_sq is not None:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = xp.sqrt(max_exp_avg_sq, out=tmp)
+    else:
+        denom = xp.sqrt(exp_avg_sq, out=tmp)
+    denom /= bias_correction2_sqrt
+    denom += eps                                                     # denom = sqrt(v) / sqrt(bias_correction2) + eps
+    update = xp.multiply(exp_avg, -step_size)
+    update /= denom
+    p += update                                                      # p.addcdiv_(exp_avg, denom, value=-step_size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .._device import get_array_module
-from .._parallel import run_in_chunks
+from .._parallel import run_blockwise
 from .._tensor import Tensor
 from .optimizer import Optimizer
 
@@ -45,26 +45,39 @@ class SGD(Optimizer):
         loss = self._begin_step(closure)
         for group in self.param_groups:
             # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
-            lr, momentum = float(group["lr"]), float(group["momentum"])
-            dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-            nesterov, maximize = group["nesterov"], group["maximize"]
+            hyper = dict(lr=float(group["lr"]), momentum=float(group["momentum"]),
+                         dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
+                         nesterov=group["nesterov"], maximize=group["maximize"])
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                p = param.array
-                xp = get_array_module(p)
-                grad = -param.grad.array if maximize else param.grad.array
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p
-                if momentum != 0:
-                    state = self.state[param]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = Tensor._wrap(grad.copy())
-                        state["momentum_buffer"] = buf
-                    else:
-                        xp.multiply(buf.array, momentum, out=buf.array)
-                        xp.add(buf.array, (1 - dampening) * grad if dampening != 0 else grad, out=buf.array)
-                    grad = grad + momentum * buf.array if nesterov else buf.array
-                run_in_chunks(lambda rows: xp.subtract(p[rows], lr * grad[rows], out=p[rows]), p)  # p -= lr g
+                p, g = param.array, param.grad.array
+                if hyper["momentum"] == 0:
+                    run_blockwise(lambda p, g: sgd_update(p, g, None, False, **hyper), p, g)
+                    continue
+                state = self.state[param]
+                first = state.get("momentum_buffer") is None
+                if first:                                    # filled with the first step's g below
+                    state["momentum_buffer"] = Tensor._wrap(get_array_module(p).empty_like(g))
+                buf = state["momentum_buffer"].array
+                run_blockwise(lambda p, g, buf: sgd_update(p, g, buf, first, **hyper), p, g, buf)
         return loss
+
+
+def sgd_update(p, g, buf, first: bool, *, lr: float, momentum: float, dampening: float,
+               weight_decay: float, nesterov: bool, maximize: bool) -> None:
+    """One SGD update of the array ``p`` (or a block of it) in place, from its gradient ``g``
+    and momentum buffer ``buf`` (None without momentum; ``first``: the buffer is new)."""
+    xp = get_array_module(p)
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p                                  # g += weight_decay p
+    if momentum != 0:
+        if first:
+            buf[...] = g                                          # buf = g
+        else:
+            buf *= momentum
+            buf += (1 - dampening) * g if dampening != 0 else g   # buf = momentum buf + (1 - dampening) g
+        g = g + momentum * buf if nesterov else buf
+    xp.subtract(p, lr * g, out=p)                                 # p -= lr g
