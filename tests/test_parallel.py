@@ -134,3 +134,27 @@ def test_a_region_inside_a_region_runs_serially(split_everything):
     tinynn.set_num_threads(2)
     inner = _parallel.run_parallel(lambda i: _parallel.run_parallel(lambda j: (i, j), [0, 1, 2]), [0, 1])
     assert inner == [[(0, 0), (0, 1), (0, 2)], [(1, 0), (1, 1), (1, 2)]]
+
+
+def wait_until_parked(helpers, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not (all(h.parked for h in helpers) and not _parallel._spinning.is_set()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return all(h.parked for h in helpers)
+
+
+@pytest.mark.parametrize("flag", [_parallel._WaitFlag, _parallel._LockFlag])
+def test_idle_helpers_park_and_wake_for_the_next_region(split_everything, monkeypatch, flag):
+    monkeypatch.setattr(_parallel, "PARK_AFTER_SECONDS", 0.01)
+    assert wait_until_parked(_parallel._helpers)                      # earlier tests' helpers asleep
+    monkeypatch.setattr(_parallel, "_WaitFlag", flag)                 # spinning, and the sleeping fallback
+    monkeypatch.setattr(_parallel, "_helpers", [])                    # fresh helpers made with that flag
+    tinynn.set_num_threads(3)
+    assert _parallel.run_parallel(lambda i: i + 1, [0, 1, 2]) == [1, 2, 3]
+    helpers = list(_parallel._helpers)
+    assert len(helpers) == 2 and not any(h.parked for h in helpers)   # waiting for the next job
+    assert wait_until_parked(helpers)                                 # the watchdog parked them
+    threads = set()
+    assert _parallel.run_parallel(lambda i: threads.add(threading.get_ident()) or -i, [0, 1, 2]) == [0, -1, -2]
+    assert len(threads) == 3 and not any(h.parked for h in helpers)   # woken, each ran its item
+    assert wait_until_parked(helpers)                                 # none left spinning after the test

@@ -8,6 +8,10 @@ runs on ``get_num_threads()`` threads when the arrays are big enough to pay.
 Elementwise results are bit-identical to one thread's; a split product or a
 gradient summed over chunks may round differently in float32, as torch's do.
 
+Between jobs the helper threads busy-wait, with the GIL released, for a few
+milliseconds before they sleep (``_Helper``): on a virtual machine, waking a
+sleeping thread takes 100-300 us, about what a small op's split saves.
+
 tinynn splits matrix products itself, so it runs NumPy's BLAS on one thread
 (``take_over_blas_threads``): BLAS's own threads would fight ours for the
 cores, and OpenBLAS's spin for a while after each product, which starves
@@ -15,9 +19,11 @@ whatever runs next on the cores they hold.
 """
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import threading
+import time
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -38,51 +44,134 @@ def _cores() -> int:
 _num_threads = _cores()
 
 
-class _Helper:
-    """A thread that runs one job at a time, handed over through two locks.
+class _LockFlag:
+    """A flag one thread raises and another waits for, as a bare lock: the waiter sleeps."""
 
-    A bare lock hand-over wakes a thread in about 30 us here, where a
-    ``ThreadPoolExecutor`` (futures, conditions, a queue) took about 130 us;
-    a training step hands work over a dozen times.
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lock.acquire()                      # lowered
+
+    def raise_flag(self) -> None:
+        self._lock.release()
+
+    def wait(self) -> None:
+        self._lock.acquire()                      # returns once raised, and lowers it again
+
+
+class _SpinFlag:
+    """The same flag, but the waiter busy-waits on a spinlock, with the GIL released.
+
+    On a virtual machine an idle core is halted, and waking a thread that slept
+    more than about 0.2 ms took 100-300 us here (a bare lock hand-over between
+    busy threads takes 20 us). A thread spinning in glibc's
+    ``pthread_spin_lock`` (called through ctypes, which releases the GIL) sees
+    the flag at once, as OpenMP's spinning threads do for torch.
     """
 
     def __init__(self):
-        self.go, self.done = threading.Lock(), threading.Lock()
-        self.go.acquire()                         # released by start(): there is a job
-        self.done.acquire()                       # released by the thread: the job is finished
+        self._lock = ctypes.c_uint64()            # room for any platform's pthread_spinlock_t
+        self._ref = ctypes.byref(self._lock)
+        _libc.pthread_spin_init(self._ref, 0)
+        _libc.pthread_spin_lock(self._ref)        # lowered
+
+    def raise_flag(self) -> None:
+        _libc.pthread_spin_unlock(self._ref)
+
+    def wait(self) -> None:
+        _libc.pthread_spin_lock(self._ref)        # spins until raised, and lowers it again
+
+
+try:
+    _libc = ctypes.CDLL(None)
+    _libc.pthread_spin_lock, _libc.pthread_spin_unlock, _libc.pthread_spin_init
+    _WaitFlag: type[_SpinFlag] | type[_LockFlag] = _SpinFlag
+except (OSError, AttributeError, TypeError):      # no POSIX spinlocks (macOS, Windows): sleep instead
+    _WaitFlag = _LockFlag
+
+# a helper that has had no job for this long stops spinning and sleeps until the next one
+PARK_AFTER_SECONDS = 0.005
+
+
+class _Helper:
+    """A thread that runs one job at a time.
+
+    Between jobs it spins on its ``go`` flag, so a job starts in microseconds;
+    after ``PARK_AFTER_SECONDS`` without one, ``_park_idle_helpers`` parks it:
+    it then sleeps on a lock, using no CPU, until ``start`` wakes it.
+    """
+
+    def __init__(self):
+        self.go = _WaitFlag()                     # raised by start() (a job) or park() (None)
+        self.done = _WaitFlag()                   # raised by the thread: its job is finished (or it parks)
+        self.wake = _LockFlag()                   # raised by start() for a parked thread
         self.job: Callable[[], object] | None = None
         self.outcome: tuple = (None, None)
+        self.parked = False
         threading.Thread(target=self._serve, name="tinynn-helper", daemon=True).start()
 
     def _serve(self):
         while True:
-            self.go.acquire()
+            self.go.wait()
+            if self.job is None:                  # park(): sleep until start() hands over a job
+                self.done.raise_flag()
+                self.wake.wait()
             try:
                 self.outcome = (self.job(), None)
             except BaseException as error:        # handed back to the caller by finish()
                 self.outcome = (None, error)
             self.job = None
-            self.done.release()
+            self.done.raise_flag()
 
     def start(self, job: Callable[[], object]) -> None:
         self.job = job
-        self.go.release()
+        if self.parked:
+            self.parked = False
+            self.wake.raise_flag()
+        else:
+            self.go.raise_flag()
 
     def finish(self):
-        self.done.acquire()
+        self.done.wait()
         value, error = self.outcome
         if error is not None:
             raise error
         return value
 
+    def park(self) -> None:
+        """Stop spinning (call it between jobs only): returns once the thread has seen it and goes to sleep."""
+        self.job = None
+        self.go.raise_flag()
+        self.done.wait()
+        self.parked = True
+
 
 _helpers: list[_Helper] = []
 _in_use = threading.Lock()                        # one parallel region at a time; others run serially
+_spinning = threading.Event()                     # set while some helper spins (a region ran lately)
+_last_region_end = 0.0
+_watchdog_started = False
+
+
+def _park_idle_helpers() -> None:
+    """The watchdog thread's loop: park the helpers once no region has run for ``PARK_AFTER_SECONDS``."""
+    while True:
+        _spinning.wait()
+        time.sleep(PARK_AFTER_SECONDS)
+        if time.perf_counter() - _last_region_end < PARK_AFTER_SECONDS or not _in_use.acquire(blocking=False):
+            continue                              # busy: look again later
+        try:
+            for helper in _helpers:
+                if not helper.parked:
+                    helper.park()
+            _spinning.clear()
+        finally:
+            _in_use.release()
 
 
 def _forget_helpers_in_child() -> None:
-    global _helpers, _in_use
-    _helpers, _in_use = [], threading.Lock()      # a forked child has none of the parent's threads
+    global _helpers, _in_use, _spinning, _watchdog_started
+    # a forked child has none of the parent's threads
+    _helpers, _in_use, _spinning, _watchdog_started = [], threading.Lock(), threading.Event(), False
 
 
 if hasattr(os, "register_at_fork"):
@@ -134,9 +223,13 @@ def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
     threads = min(_num_threads, len(items))
     if threads <= 1 or not _in_use.acquire(blocking=False):
         return [work(item) for item in items]
+    global _last_region_end, _watchdog_started
     try:
         while len(_helpers) < threads - 1:
             _helpers.append(_Helper())
+        if not _watchdog_started:
+            threading.Thread(target=_park_idle_helpers, name="tinynn-watchdog", daemon=True).start()
+            _watchdog_started = True
         results: list = [None] * len(items)
 
         def share(first: int):
@@ -161,6 +254,9 @@ def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
             raise errors[0]
         return results
     finally:
+        _last_region_end = time.perf_counter()
+        if not _spinning.is_set():
+            _spinning.set()
         _in_use.release()
 
 
