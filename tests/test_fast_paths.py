@@ -7,7 +7,7 @@ import tinynn.nn.functional as F
 from tinynn._ops.pointwise import Tanh
 from tinynn.autograd.gradcheck import gradcheck
 from tinynn.nn._functions import conv as conv_mod
-from tinynn.nn._functions.pooling import MaxPool2d
+from tinynn.nn._functions.pooling import MaxPool2d, first_max_gradient, unique_max_gradient
 
 from helpers import forward_and_grads
 
@@ -81,6 +81,38 @@ def test_tiled_max_pool_backward_matches_general(shape, k):
     slow = fn.backward(gy)[0]
     np.testing.assert_array_equal(fast, slow)
     assert fast.dtype == np.float32 and fast[0, 0, 0, 0] == gy[0, 0, 0, 0] and fast[0, 0, 0, 1] == 0
+
+
+@pytest.mark.parametrize("k", [(2, 2), (3, 2), (1, 4)])
+@pytest.mark.parametrize("case", ["distinct", "tie", "nan", "signed zeros"])
+def test_unique_max_gradient_or_first_max_gradient(k, case):
+    rng = np.random.default_rng(1)
+    kh, kw = k
+    x = rng.permutation(2 * 3 * 4 * kh * 5 * kw).astype(np.float32).reshape(2, 3, 4, kh, 5 * kw)   # distinct
+    if case == "tie":
+        x[1, 2, 3, :, :kw] = 7.5
+    elif case == "nan":
+        x[0, 1, 2, 0, kw] = np.nan
+    elif case == "signed zeros":
+        x[0, 0, 0, :, :kw] = -1.0
+        x[0, 0, 0, -1, kw - 1], x[0, 0, 0, 0, 0] = 0.0, -0.0                   # equal maxima: -0 first
+    windows = x.reshape(2, 3, 4, kh, 5, kw)
+    y = windows.max(axis=(3, 5))
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    unique = np.empty_like(x)
+    assert unique_max_gradient(x, y, gy, out=unique) == (case == "distinct")
+    first = np.empty_like(x)
+    first_max_gradient(x, y, gy, out=first)
+    expected = np.zeros_like(windows)                                        # gy at each window's first max
+    for index in np.ndindex(y.shape):
+        w = windows[index[0], index[1], index[2], :, index[3], :]
+        hits = np.flatnonzero(w == y[index])
+        if hits.size:
+            i, j = divmod(hits[0], kw)
+            expected[index[0], index[1], index[2], i, index[3], j] = gy[index]
+    np.testing.assert_array_equal(first, expected.reshape(x.shape))
+    if case == "distinct":
+        np.testing.assert_array_equal(unique, first)
 
 
 def test_max_pool_not_tiled_when_windows_leave_a_remainder():

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from ..._device import get_array_module
 from ..._parallel import run_in_chunks
 from ...autograd.function import Function
@@ -73,26 +75,66 @@ class MaxPool2d(Function):
     def backward_tiled(self, gy, xp):
         """Windows tile the input: each input's gradient is gy at its window's first maximum, else 0.
 
-        Works one window row i at a time on whole image rows, which NumPy handles
-        fastest: ``hit`` marks the inputs of row i equal to their window's maximum,
-        and the first hit of the first row that has one receives the gradient.
+        Usually each window holds its maximum once, and ``unique_max_gradient``
+        needs only a few passes over whole arrays. A chunk of images with a tie
+        (or a NaN), and any chunk on the GPU (where checking for ties would wait
+        for the device), goes to ``first_max_gradient`` instead.
         """
         n, c, oh, ow = gy.shape
-        (kh, kw), x = self.kernel, self.padded
+        kh, kw = self.kernel
         gx = xp.empty((n, c, oh, kh, ow * kw), dtype=gy.dtype)       # (window row, offset i, image column)
+        x = self.padded.reshape(gx.shape)
 
         def chunk(images):
-            y_wide, gy_wide = (xp.stack([a[images]] * kw, axis=-1).reshape(-1, c, oh, ow * kw)
-                               for a in (self.y, gy))                # each window's value under all its columns
-            hit = xp.empty(y_wide.shape, dtype=bool)
-            unclaimed = xp.ones(y_wide.shape[:3] + (ow,), dtype=bool)  # windows whose maximum is not found yet
-            for i in range(kh):
-                xp.equal(x[images, :, i::kh, :], y_wide, out=hit)
-                first = first_hit_in_windows(hit, kw, unclaimed)     # also clears unclaimed where row i has a hit
-                xp.multiply(gy_wide, first, out=gx[images, :, :, i, :])  # dx = gy at the window's first max, else 0
+            if xp is not np or not unique_max_gradient(x[images], self.y[images], gy[images], out=gx[images]):
+                first_max_gradient(x[images], self.y[images], gy[images], out=gx[images])
 
-        run_in_chunks(chunk, x)
-        return gx.reshape(x.shape)
+        run_in_chunks(chunk, gx)
+        return gx.reshape(self.padded.shape)
+
+
+def upsample_into(out, a) -> None:
+    """Windows tile ``out`` (m, C, OH, KH, OW*KW): fill each window with its value in ``a`` (m, C, OH, OW)."""
+    xp = get_array_module(a)
+    kw = out.shape[-1] // a.shape[-1]
+    out[...] = xp.stack([a] * kw, axis=-1).reshape(*a.shape[:3], 1, -1)
+
+
+def unique_max_gradient(x, y, gy, out) -> bool:
+    """``out`` = gy at the input equal to its window's maximum, 0 elsewhere, for tiling windows
+    (``x``, ``out``: (m, C, OH, KH, OW*KW); ``y``, ``gy``: (m, C, OH, OW)).
+
+    Right when every window holds its maximum once; returns False (``out`` then
+    holds garbage) when some window holds it more than once, or holds a NaN.
+    """
+    xp = get_array_module(x)
+    upsample_into(out, y)
+    hits = x == out
+    # each window without NaN has at least one hit, so as many hits as windows means one each
+    if int(xp.count_nonzero(hits)) != y.size or bool(xp.isnan(y).any()):
+        return False
+    upsample_into(out, gy)
+    out *= hits                                                      # dx = gy at the window's maximum, else 0
+    return True
+
+
+def first_max_gradient(x, y, gy, out) -> None:
+    """``out`` = gy at each window's first maximum (row by row), 0 elsewhere, for tiling windows
+    (shapes as ``unique_max_gradient``), as torch breaks ties.
+
+    Works one window row i at a time on whole image rows: ``hit`` marks the
+    inputs of row i equal to their window's maximum, and the first hit of the
+    first row that has one receives the gradient.
+    """
+    xp = get_array_module(x)
+    kh, kw = x.shape[-2], x.shape[-1] // y.shape[-1]
+    y_wide, gy_wide = (xp.stack([a] * kw, axis=-1).reshape(*a.shape[:3], -1) for a in (y, gy))
+    hit = xp.empty(y_wide.shape, dtype=bool)
+    unclaimed = xp.ones(y.shape, dtype=bool)                         # windows whose maximum is not found yet
+    for i in range(kh):
+        xp.equal(x[:, :, :, i, :], y_wide, out=hit)
+        first = first_hit_in_windows(hit, kw, unclaimed)             # also clears unclaimed where row i has a hit
+        xp.multiply(gy_wide, first, out=out[:, :, :, i, :])          # dx = gy at the window's first max, else 0
 
 
 # unsigned integers as wide as kw booleans: the flags of one window row read as one number
