@@ -21,6 +21,9 @@ from helpers import forward_and_grads
     # more outputs than inputs: the forward builds columns, the input gradient sums shifted products
     (2, 8, 5, 6, 12, 3, dict(padding=1)),
     (1, 8, 6, 6, 8, 3, dict(padding=1, dilation=2)),
+    # padding beyond the kernel's reach: each image keeps all its padding (block_extent)
+    (2, 8, 5, 5, 3, 3, dict(padding=3)),
+    (2, 8, 5, 4, 9, (3, 1), dict(padding=(2, 1))),
 ])
 @pytest.mark.parametrize("bias", [True, False])
 def test_shifted_conv_matches_im2col(monkeypatch, n, c, h, w, o, k, kw, bias):
@@ -36,6 +39,14 @@ def test_shifted_conv_matches_im2col(monkeypatch, n, c, h, w, o, k, kw, bias):
     for a, s in zip(fast, slow):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, s, rtol=1e-4, atol=1e-4)
+
+
+def test_images_share_their_padding_in_the_shifted_layout():
+    assert conv_mod.block_extent(16, 1, 1, reach=2) == 17       # 3x3, padding 1: one shared zero
+    assert conv_mod.block_extent(16, 0, 1, reach=1) == 17       # "same" for an even kernel
+    assert conv_mod.block_extent(16, 2, 2, reach=4) == 18       # dilation 2
+    assert conv_mod.block_extent(16, 0, 0, reach=2) == 16       # no padding
+    assert conv_mod.block_extent(16, 3, 3, reach=2) == 22       # outputs would not fit: all padding
 
 
 def test_shifted_conv_is_used_and_gradchecks():

@@ -13,7 +13,10 @@ whole batch is a sum of KH*KW products ``W[:, :, i, j] (O, C) @ rows[:, off:off 
 each reading a shifted *view* of the rows (or, when that writes more than
 copying would, one product over those views copied into columns: see
 ``sum_of_shifted_products``). It has a value for every padded position; those past OH x OW read across a
-row's or an image's end and are dropped. Backward: since output p reads input
+row's or an image's end and are dropped. Neighbouring rows (and images) share
+their zero padding where the kernel allows (``block_extent``): with padding 1
+on both sides, a 16x16 image takes 17x17 positions instead of 18x18, and
+every product 11% less work. Backward: since output p reads input
 p + off, input q's gradient gathers gy from q - off: the same sum of shifted
 products, over gy, with the kernel flipped. ``dL/dW[:, :, i, j]`` is ``gy``
 times the same shifted view of the rows, transposed: one product over columns,
@@ -66,6 +69,18 @@ def window_slice(i, j, stride, dilation, out_hw):
 
 
 SHIFTED_MIN_CHANNELS = 8   # below this, K = C is too small for efficient products: use im2col
+
+
+def block_extent(size: int, before: int, after: int, reach: int) -> int:
+    """How many positions one image takes along an axis in the shifted-rows layout.
+
+    ``before`` zeros, the image's ``size`` values, then only the zeros that
+    ``before`` does not already provide: reading ``after`` past the end lands
+    in the next block's leading zeros. That is enough while the ``size +
+    before + after - reach`` outputs fit in the block; otherwise all the padding.
+    """
+    shared = before + size + max(0, after - before)
+    return shared if size + before + after - reach <= shared else before + size + after
 
 
 class Conv2d(Function):
@@ -209,7 +224,8 @@ class Conv2d(Function):
         n, c, h, w = x.shape
         o, (oh, ow) = y.shape[1], self.out_hw
         top, bottom, left, right = self.pads
-        hp, wp = h + top + bottom, w + left + right
+        (kh, kw), (dh, dw) = self.kernel, self.dilation
+        hp, wp = block_extent(h, top, bottom, dh * (kh - 1)), block_extent(w, left, right, dw * (kw - 1))
         self.padded_hw = (hp, wp)
         size = n * hp * wp                                                  # all padded images, end to end
         # rows: channel c of every padded image in one row, plus room for the largest offset
@@ -251,5 +267,6 @@ class Conv2d(Function):
             flipped_t = self.w[::-1].transpose(0, 2, 1)                      # W_{KH-1-i, KW-1-j}^T: (KH*KW, C, O)
             grows = self.sum_of_shifted_products(flipped_t, g_padded, size, g_columns)  # dL/dx = sum_k W_flip,k^T gy shifted
             top, bottom, left, right = self.pads
-            gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
+            h, w = gx.shape[2:]
+            gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
         return gw, gb
