@@ -266,7 +266,7 @@ class Conv2d(Function):
             # the same sum of shifted products as the forward's, over gy, with the kernel flipped
             flipped_t = self.w[::-1].transpose(0, 2, 1)                      # W_{KH-1-i, KW-1-j}^T: (KH*KW, C, O)
             grows = self.sum_of_shifted_products(flipped_t, g_padded, size, g_columns)  # dL/dx = sum_k W_flip,k^T gy shifted
-            top, bottom, left, right = self.pads
+            top, _, left, _ = self.pads
             h, w = gx.shape[2:]
             gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
         return gw, gb

@@ -71,7 +71,6 @@ class MaxPool2d(Function):
         h, w = gpad.shape[2:]
         return (gpad[:, :, top:h - bottom, left:w - right],)
 
-
     def backward_tiled(self, gy, xp):
         """Windows tile the input: each input's gradient is gy at its window's first maximum, else 0.
 
@@ -93,11 +92,14 @@ class MaxPool2d(Function):
         return gx.reshape(self.padded.shape)
 
 
+def widen(a, kw):
+    """Each value of ``a`` (m, C, OH, OW) repeated ``kw`` times along its rows: (m, C, OH, OW*KW)."""
+    return get_array_module(a).stack([a] * kw, axis=-1).reshape(*a.shape[:3], -1)
+
+
 def upsample_into(out, a) -> None:
     """Windows tile ``out`` (m, C, OH, KH, OW*KW): fill each window with its value in ``a`` (m, C, OH, OW)."""
-    xp = get_array_module(a)
-    kw = out.shape[-1] // a.shape[-1]
-    out[...] = xp.stack([a] * kw, axis=-1).reshape(*a.shape[:3], 1, -1)
+    out[...] = widen(a, out.shape[-1] // a.shape[-1])[:, :, :, None, :]
 
 
 def unique_max_gradient(x, y, gy, out) -> bool:
@@ -128,7 +130,7 @@ def first_max_gradient(x, y, gy, out) -> None:
     """
     xp = get_array_module(x)
     kh, kw = x.shape[-2], x.shape[-1] // y.shape[-1]
-    y_wide, gy_wide = (xp.stack([a] * kw, axis=-1).reshape(*a.shape[:3], -1) for a in (y, gy))
+    y_wide, gy_wide = widen(y, kw), widen(gy, kw)
     hit = xp.empty(y_wide.shape, dtype=bool)
     unclaimed = xp.ones(y.shape, dtype=bool)                         # windows whose maximum is not found yet
     for i in range(kh):

@@ -1,7 +1,6 @@
 """``Conv2d``: 2-D convolution (cross-correlation) over (N, C, H, W) images."""
 from __future__ import annotations
 
-
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
