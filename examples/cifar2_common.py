@@ -8,7 +8,10 @@ cross-entropy loss -> SGD -> accuracy on the 2,000 validation images.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -162,10 +165,21 @@ def save_predictions(model, val_pairs, dev, path: str, flatten: bool, count: int
         color = (0, 128, 0) if pred == label else (200, 0, 0)
         draw.text((x + 2, y + 32 * scale + 1), f"pred {CLASSES[pred]}", fill=color)
         draw.text((x + 2, y + 32 * scale + 13), f"true {CLASSES[label]}", fill=(0, 0, 0))
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    grid.save(tmp, format="PNG")
-    tmp.replace(path)
+    write_atomically(path, lambda f: grid.save(f, format="PNG"))
     print(f"Wrote {count} validation predictions to {path}")
+
+
+def write_atomically(path: str, write) -> None:
+    """``write(file)`` into a temporary file beside ``path``, renamed over it only once complete."""
+    target = Path(path).resolve()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def run(main) -> None:
@@ -180,10 +194,36 @@ def run(main) -> None:
         sys.exit(130)
 
 
+def check_options(args, weight_decay: float = 0.0) -> None:
+    """Refuse, before any work, numbers that cannot train and output paths that cannot be written."""
+    if args.epochs < 0 or args.batch_size < 1:
+        raise UsageError("--epochs must be >= 0 and --batch-size >= 1")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise UsageError(f"--weight-decay must be a finite number >= 0, got {weight_decay}")
+    if not 0 <= args.seed < 2**64:
+        raise UsageError(f"--seed must be between 0 and 2**64 - 1, got {args.seed}")
+    for option in ("save", "predictions", "graph"):
+        if getattr(args, option):
+            check_writable(getattr(args, option), "--" + option)
+
+
+def check_writable(path: str, option: str) -> None:
+    """Fail now, not after training, if ``path`` cannot be written (a folder, no such folder, no permission)."""
+    target = Path(path)
+    folder = target.resolve().parent
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"{option} {path}: permission denied")
+
+
 def pipeline(args, build_model, loss_fn, flatten: bool, weight_decay: float = 0.0) -> None:
     """Everything after argument parsing: data, model, training, reports, saving."""
-    if args.epochs < 0 or args.batch_size < 1 or args.lr <= 0:
-        raise UsageError("--epochs must be >= 0, --batch-size >= 1 and --lr > 0")
+    check_options(args, weight_decay)
     dev = resolve_device(args.device)
     torch.manual_seed(args.seed)
     cifar2, cifar2_val = load_cifar2(args.data_dir, download=not args.no_download)

@@ -22,6 +22,9 @@ from cifar2_models import CLASSES, MEAN, STD, Net, deep_model, fc_model
 
 def model_for(state_dict: dict):
     """Build the model whose parameters ``state_dict`` holds; returns (model, flatten)."""
+    not_tensors = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise UsageError(f"the model file's state dict holds values that are not tensors (at {not_tensors[0]!r})")
     shapes = {k: tuple(v.shape) for k, v in state_dict.items()}
     if shapes.get("conv1.weight", (0,))[1:] == (3, 3, 3):
         return Net(shapes["conv1.weight"][0]), False
@@ -33,14 +36,29 @@ def model_for(state_dict: dict):
                      f"its keys are {sorted(shapes)[:6]}")
 
 
+def to_rgb(img: Image.Image) -> Image.Image:
+    """An 8-bit RGB version of any image Pillow opens.
+
+    ``convert("RGB")`` clips 16- and 32-bit pixel values at 255 (a 16-bit grey
+    picture turns white), so those are scaled to 0..255 first.
+    """
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        img = Image.fromarray(np.clip(np.round(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
+    return img.convert("RGB")
+
+
 def load_image(path: str) -> torch.Tensor:
     """An image file as a normalised 3 x 32 x 32 tensor."""
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB").resize((32, 32), Image.BILINEAR)
+            img = to_rgb(img).resize((32, 32), Image.BILINEAR)
     except FileNotFoundError:
         raise UsageError(f"no such image: {path}") from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path} as an image: {exc}") from None
     pixels = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255
     normalised = (pixels - np.array(MEAN, np.float32)[:, None, None]) / np.array(STD, np.float32)[:, None, None]

@@ -142,8 +142,8 @@ def test_grad_fn_names_and_next_functions():
     w = tinynn.ones(4, 3, requires_grad=True)
     y = tinynn.nn.functional.linear(x, w).tanh().sum()
     assert y.grad_fn.name == "SumBackward"
-    assert y.grad_fn.next_functions[0].name == "TanhBackward"
-    assert y.grad_fn.next_functions[0].next_functions[0].name == "LinearBackward"
+    assert y.grad_fn.next_functions[0][0].name == "TanhBackward"
+    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name == "LinearBackward"
 
 
 def test_in_place_on_plain_tensors_and_setitem():

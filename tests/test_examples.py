@@ -129,3 +129,85 @@ def test_bad_input_gets_a_message_and_a_non_zero_exit(data_dir, tmp_path, monkey
     assert code == 2 and "cannot read" in err and "broken.png" in err
     code, _, err = run_script("predict.py", [model_file, tmp_path / "missing.png"], monkeypatch, capsys)
     assert code == 2 and "no such image" in err
+
+
+# ------------------------------------------------ bad input is refused before training, in one line
+@pytest.mark.parametrize("script, args, message", [
+    ("cifar2_fc.py", ["--lr", "nan"], "--lr must be a finite number > 0"),
+    ("cifar2_fc.py", ["--lr", "inf"], "--lr must be a finite number > 0"),
+    ("cifar2_conv.py", ["--weight-decay", "nan"], "--weight-decay must be a finite number >= 0"),
+    ("cifar2_fc.py", ["--seed", "-1"], "--seed must be between 0 and 2**64 - 1"),
+    ("cifar2_conv.py", ["--width", "100000"], "--width must be an even number from 2 to 1024"),
+])
+def test_numbers_that_cannot_train_are_refused(script, args, message, data_dir, monkeypatch, capsys):
+    code, out, err = run_script(script, args + ["--data-dir", data_dir, "--no-download"], monkeypatch, capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert "Epoch" not in out and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("option", ["--save", "--predictions", "--graph"])
+def test_output_paths_are_checked_before_the_first_epoch(option, data_dir, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for bad, message in [(tmp_path / "missing" / "x.out", "does not exist"), (folder, "is a directory")]:
+        code, out, err = run_script("cifar2_conv.py", ["--data-dir", data_dir, "--no-download", "--epochs", "1",
+                                                       option, bad], monkeypatch, capsys)
+        assert code == 2 and message in err and "Traceback" not in err, err
+        assert "Epoch" not in out
+    assert list(folder.iterdir()) == []                       # nothing left behind (no p.png.tmp)
+
+
+def _save_fc_model(path):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from cifar2_models import fc_model
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    tinynn.manual_seed(0)
+    tinynn.save(fc_model().state_dict(), path)
+
+
+def _predicted(out: str, name: str) -> tuple:
+    found = re.search(re.escape(name) + r": (\w+) +\(airplane ([0-9.]+), bird ([0-9.]+)\)", out)
+    assert found, out
+    return found.group(1), float(found.group(2)), float(found.group(3))
+
+
+def test_predict_with_a_fully_connected_model_and_any_image_mode(tmp_path, monkeypatch, capsys):
+    model_file = tmp_path / "fc.pt"
+    _save_fc_model(model_file)
+    grey8 = np.linspace(0, 255, 40 * 30).reshape(30, 40).astype(np.uint8)
+    Image.fromarray(grey8, "L").save(tmp_path / "grey8.png")
+    Image.fromarray(grey8.astype(np.uint16) * 257).save(tmp_path / "grey16.png")     # a 16-bit grey PNG
+    rgb = np.stack([grey8, 255 - grey8, grey8 // 2], axis=2)
+    Image.fromarray(rgb, "RGB").save(tmp_path / "rgb.png")
+    Image.fromarray(rgb, "RGB").quantize(256).save(tmp_path / "palette.png")         # a palette PNG
+    with Image.open(tmp_path / "grey16.png") as check:
+        assert check.mode.startswith("I")
+    names = ["grey8.png", "grey16.png", "rgb.png", "palette.png"]
+    code, out, err = run_script("predict.py", [model_file] + [tmp_path / n for n in names], monkeypatch, capsys)
+    assert code == 0, err
+    results = {n: _predicted(out, n) for n in names}
+    assert all(np.isfinite(r[1]) for r in results.values())
+    assert results["grey16.png"] == results["grey8.png"]
+    assert results["palette.png"][1] == pytest.approx(results["rgb.png"][1], abs=0.02)
+
+
+def test_predict_refuses_bombs_and_state_dicts_of_other_things(tmp_path, monkeypatch, capsys):
+    import struct
+    import zlib
+    model_file = tmp_path / "fc.pt"
+    _save_fc_model(model_file)
+    Image.new("L", (1, 1)).save(tmp_path / "tiny.png")
+    png = bytearray((tmp_path / "tiny.png").read_bytes())
+    ihdr = png.index(b"IHDR")                                   # claim 20000 x 20000 pixels
+    png[ihdr + 4:ihdr + 12] = struct.pack(">II", 20000, 20000)
+    png[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(png[ihdr:ihdr + 17])))
+    (tmp_path / "bomb.png").write_bytes(bytes(png))
+    code, _, err = run_script("predict.py", [model_file, tmp_path / "bomb.png"], monkeypatch, capsys)
+    assert code == 2 and "bomb.png" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+    odd = tmp_path / "odd.pt"
+    tinynn.save({"0.weight": tinynn.zeros(512, 3072), "epoch": 3}, odd)
+    code, _, err = run_script("predict.py", [odd, tmp_path / "tiny.png"], monkeypatch, capsys)
+    assert code == 2 and "not tensors" in err and "'epoch'" in err and "Traceback" not in err

@@ -378,3 +378,66 @@ def test_moving_to_pytorch_recipes(tmp_path):
     back = build(nn)
     back.load_state_dict({k: v.detach().numpy() for k, v in state.items()})
     assert np.array_equal(back(tinynn.from_numpy(x)).detach().numpy(), ours(tinynn.from_numpy(x)).detach().numpy())
+
+
+# ----------------------------------------------- links, permissions and compressed members
+def test_save_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.pt"
+    tinynn.save({"a": tinynn.zeros(2)}, target)
+    link = tmp_path / "link.pt"
+    link.symlink_to(target)
+    tinynn.save({"a": tinynn.ones(3)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert tinynn.load(target)["a"].tolist() == [1.0, 1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pt", "real.pt"]
+
+
+READ_ONLY_SAVE = """
+import os, sys, tinynn
+if os.geteuid() == 0:                    # root may write anything: save as an ordinary user instead
+    os.setgid(65534)
+    os.setuid(65534)
+path = sys.argv[1]
+try:
+    tinynn.save({"a": tinynn.ones(3)}, path)
+except PermissionError as exc:
+    print("PermissionError:", exc)
+"""
+
+
+def test_save_over_a_read_only_file_raises_permission_error():
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    folder = tempfile.mkdtemp()                    # under /tmp, reachable by the ordinary user
+    try:
+        os.chmod(folder, 0o777)                    # the folder is writable: only the file is read-only
+        path = os.path.join(folder, "frozen.pt")
+        tinynn.save({"a": tinynn.zeros(2)}, path)
+        os.chmod(path, 0o444)
+        done = subprocess.run([sys.executable, "-c", READ_ONLY_SAVE, path], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr[-1500:]
+        assert "PermissionError: " in done.stdout and "permission denied" in done.stdout
+        assert tinynn.load(path)["a"].tolist() == [0.0, 0.0]
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_directory_is_not_a_checkpoint_path(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        tinynn.save({"a": tinynn.zeros(2)}, tmp_path)
+
+
+@pytest.mark.parametrize("compressed", ["manifest.json", "tensors/0.npy"])
+def test_compressed_members_are_refused_before_they_are_expanded(tmp_path, compressed):
+    plain = tmp_path / "plain.pt"
+    tinynn.save({"w": tinynn.zeros(1000)}, plain)
+    packed = tmp_path / "packed.pt"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(packed, "w") as dst:
+        for info in src.infolist():
+            method = zipfile.ZIP_DEFLATED if info.filename == compressed else zipfile.ZIP_STORED
+            dst.writestr(info.filename, src.read(info.filename), compress_type=method)
+    with pytest.raises(RuntimeError, match=f"member '{re.escape(compressed)}' is compressed"):
+        tinynn.load(packed)

@@ -10,17 +10,27 @@ from ._parallel import take_over_blas_threads as _take_over_blas_threads
 _keep_freed_memory_for_reuse()
 _take_over_blas_threads()
 
-from . import autograd, cuda, random  # noqa: E402
+from . import accelerator, autograd, backends, cuda, random  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                        ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                        tensor, zeros, zeros_like)
 from ._device import device
+from ._printing import get_printoptions, set_printoptions
 from ._parallel import get_num_threads, set_num_threads
 from ._ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, cat, clamp, div, eq, equal,
                    exp, flatten, ge, gt, le, log, log_softmax, lt, matmul, max, mean, min, mul, ne, neg,
                    permute, pow, relu, reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub,
                    sum, tanh, transpose, unsqueeze, var, where)
+from ._ops import (argsort, argwhere, bincount, bmm, ceil, chunk, clamp_max, clamp_min, cos, count_nonzero,
+                   cumsum, diag, dot, einsum, erf, exp2, expm1, flip, floor, floor_divide, gather, ger,
+                   index_select, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, maximum, median,
+                   minimum, mm, narrow, nonzero, norm, outer, prod, reciprocal, remainder, roll, round, rsqrt,
+                   scatter, scatter_add, sin, sort, split, square, tile, topk, tril, triu, trunc, unbind,
+                   unique)
+from . import linalg  # noqa: E402
 from ._tensor import Tensor
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                                 no_grad, set_grad_enabled)
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 
 float32 = _np.float32
@@ -39,7 +49,6 @@ bool = _np.bool_
 clip = clamp
 concat = cat
 concatenate = cat
-mm = matmul
 
 
 def is_tensor(obj) -> "bool":

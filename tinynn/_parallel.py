@@ -19,9 +19,11 @@ whatever runs next on the cores they hold.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import os
+import signal
 import threading
 import time
 from typing import Callable, TypeVar
@@ -221,8 +223,15 @@ def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
     Each call must write only its own part of any shared output.
     """
     threads = min(_num_threads, len(items))
-    if threads <= 1 or not _in_use.acquire(blocking=False):
-        return [work(item) for item in items]
+    if threads > 1:
+        with _ctrl_c_held_back():                 # the helpers' hand-over must not be cut in half
+            if _in_use.acquire(blocking=False):
+                return _run_on_helpers(work, items, threads)
+    return [work(item) for item in items]
+
+
+def _run_on_helpers(work: Callable[[object], T], items: list, threads: int) -> list[T]:
+    """``run_parallel``'s threaded case; the caller holds ``_in_use``, which this releases."""
     global _last_region_end, _watchdog_started
     try:
         while len(_helpers) < threads - 1:
@@ -258,6 +267,37 @@ def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
         if not _spinning.is_set():
             _spinning.set()
         _in_use.release()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held_back():
+    """Hold a Ctrl-C (SIGINT) back until the block ends, then deliver it.
+
+    A ``KeyboardInterrupt`` raised between handing a job to a helper and
+    collecting it would leave the helper's flags out of step with the caller:
+    the next op would read a stale result, and a later one wait forever. Inside
+    the block Ctrl-C is only recorded; at its end the usual handler runs (so
+    ``KeyboardInterrupt`` is raised there, with every helper idle). Only the main
+    thread receives signals, so other threads need nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:                          # a handler not set from Python: leave it alone
+        yield
+        return
+    received: list = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, received[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 def run_in_chunks(work: Callable[[object], object], array) -> None:

@@ -27,8 +27,8 @@ class Tensor:
     _retains_grad: bool = False    # keep .grad although not a leaf (retain_grad)
 
     def __init__(self, data=(), *, requires_grad: bool = False):
-        from ._creation import tensor as _tensor
-        self.array = _tensor(data, dtype=np.float32).array
+        from ._creation import _new_tensor
+        self.array = _new_tensor(data, np.float32, None, False).array
         if requires_grad:
             self.requires_grad_(True)
 
@@ -257,6 +257,35 @@ class Tensor:
         """A copy with its own storage (differentiable)."""
         return ops.Clone()(self)
 
+    # ------------------------------------------- new tensors with this one's dtype and device
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
+        from ._creation import new_tensor
+        return new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A tensor of ``size`` (a tuple) filled with ``fill_value``, with this tensor's dtype and device."""
+        from ._creation import new_full
+        return new_full(self, size, fill_value, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's dtype and device."""
+        return self._new_filled("new_zeros", np.zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Ones of ``size`` (``new_ones(2, 3)`` or ``new_ones((2, 3))``), this tensor's dtype and device."""
+        return self._new_filled("new_ones", np.ones, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """An uninitialised tensor of ``size``, with this tensor's dtype and device."""
+        return self._new_filled("new_empty", np.empty, size, dtype, device, requires_grad)
+
+    def _new_filled(self, name, maker, size, dtype, device, requires_grad) -> "Tensor":
+        if not size:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+        from ._creation import new_filled
+        return new_filled(self, maker, size, dtype, device, requires_grad)
+
     # ------------------------------------------------------------------ display
     def __repr__(self):
         from ._printing import tensor_repr
@@ -373,16 +402,16 @@ class Tensor:
     def relu(self): return ops.relu(self)
     def sigmoid(self): return ops.sigmoid(self)
     def sign(self): return ops.sign(self)
-    def square(self): return ops.mul(self, self)
+    def square(self): return ops.square(self)
     def clamp(self, min=None, max=None): return ops.clamp(self, min, max)
     clip = clamp
     def pow(self, exponent): return ops.pow(self, exponent)
-    def add(self, other, *, alpha=1): return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
-    def sub(self, other, *, alpha=1): return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+    def add(self, other, *, alpha=1): return ops.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return ops.sub(self, other, alpha=alpha)
     def mul(self, other): return ops.mul(self, other)
     def div(self, other): return ops.div(self, other)
     def matmul(self, other): return ops.matmul(self, other)
-    def mm(self, other): return ops.matmul(self, other)
+    def mm(self, other): return ops.mm(self, other)
     def eq(self, other): return ops.eq(self, other)
     def ne(self, other): return ops.ne(self, other)
     def lt(self, other): return ops.lt(self, other)
@@ -426,11 +455,76 @@ class Tensor:
     def __getitem__(self, index): return ops.getitem(self, index)
     def __setitem__(self, index, value): ops.setitem(self, index, value)
 
-    def masked_fill(self, mask, value): return ops.where(mask, value, self)
+    # ------------------------------------------------ more math, indexing and ordering
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None): return ops.norm(self, p, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None): return ops.prod(self, dim, keepdim, dtype=dtype)
+    def cumsum(self, dim, *, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+    def logsumexp(self, dim, keepdim=False): return ops.logsumexp(self, dim, keepdim)
+    def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
+    def count_nonzero(self, dim=None): return ops.count_nonzero(self, dim)
+    def bincount(self, weights=None, minlength=0): return ops.bincount(self, weights, minlength)
+    def log1p(self): return ops.log1p(self)
+    def expm1(self): return ops.expm1(self)
+    def exp2(self): return ops.exp2(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
+    def erf(self): return ops.erf(self)
+    def reciprocal(self): return ops.reciprocal(self)
+    def rsqrt(self): return ops.rsqrt(self)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def trunc(self): return ops.trunc(self)
+    def round(self, decimals=0): return ops.round(self, decimals=decimals)
+    def isfinite(self): return ops.isfinite(self)
+    def isnan(self): return ops.isnan(self)
+    def isinf(self): return ops.isinf(self)
+    def maximum(self, other): return ops.maximum(self, other)
+    def minimum(self, other): return ops.minimum(self, other)
+    def clamp_min(self, min): return ops.clamp_min(self, min)
+    def clamp_max(self, max): return ops.clamp_max(self, max)
+    def clamp_min_(self, min): return ops.inplace(self, "copy", ops.clamp_min(self.detach(), min))
+    def clamp_max_(self, max): return ops.inplace(self, "copy", ops.clamp_max(self.detach(), max))
+    def bmm(self, mat2): return ops.bmm(self, mat2)
+    def dot(self, other): return ops.dot(self, other)
+    def outer(self, vec2): return ops.outer(self, vec2)
+    ger = outer
+    def diag(self, diagonal=0): return ops.diag(self, diagonal)
+    def tril(self, diagonal=0): return ops.tril(self, diagonal)
+    def triu(self, diagonal=0): return ops.triu(self, diagonal)
+    def split(self, split_size, dim=0): return ops.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return ops.unbind(self, dim)
+    def narrow(self, dim, start, length): return ops.narrow(self, dim, start, length)
+    def flip(self, *dims): return ops.flip(self, _sizes(dims))
+    def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
+    def repeat(self, *sizes): return ops.repeat(self, *sizes)
+    def tile(self, *dims): return ops.tile(self, _sizes(dims))
+    def gather(self, dim, index, *, sparse_grad=False): return ops.gather(self, dim, index)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return ops.scatter_(self, dim, index, src, value=value, reduce=reduce)
+    def scatter_add(self, dim, index, src): return ops.scatter_add(self, dim, index, src)
+    def scatter_add_(self, dim, index, src): return ops.scatter_add_(self, dim, index, src)
+    def index_select(self, dim, index): return ops.index_select(self, dim, index)
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value): return ops.masked_fill_(self, mask, value)
+    def nonzero(self, *, as_tuple=False): return ops.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self): return ops.argwhere(self)
+    def sort(self, dim=-1, descending=False, *, stable=False): return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return ops.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return ops.topk(self, k, dim, largest, sorted)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
 
 
 def _unwrap(x):
     return x.array if isinstance(x, Tensor) else x
+
+
+def _sizes(args):
+    """``f(0, 1)`` or ``f((0, 1))``: the sizes/dims as one tuple."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _scaled(x, alpha):

@@ -16,10 +16,15 @@ class Generator:
         self.rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> "Generator":
-        """Reset the generator to ``seed``; returns itself so it can be chained."""
+        """Reset the generator to ``seed``; returns itself so it can be chained.
+
+        As in torch, the seed is a 64-bit number: a negative one stands for
+        ``2**64 + seed`` (so ``-1`` is ``2**64 - 1``).
+        """
         seed = int(seed)
-        if seed < 0:
-            raise ValueError(f"seed must be non-negative, got {seed}")
+        if not -2**63 <= seed < 2**64:
+            raise ValueError("Overflow when unpacking long long")
+        seed %= 2**64
         self._seed = seed
         self.rng = np.random.default_rng(seed)
         return self
@@ -47,7 +52,7 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed tinynn's default generator (weights init, dropout, shuffling)."""
+    """Seed tinynn's default generator (weights init, dropout, shuffling) and return it, as torch does."""
     return default_generator.manual_seed(seed)
 
 

@@ -15,6 +15,7 @@ interrupted save never leaves a half-written checkpoint under the final name.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -123,10 +124,14 @@ def save(obj: Any, f: PathLike | BinaryIO) -> None:
     if not isinstance(f, (str, os.PathLike)):
         _write_zip(f, manifest, packer.arrays)
         return
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(os.fspath(f))        # through a symlink: replace its target, keep the link
+    folder = os.path.dirname(path)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"tinynn.save: cannot write {path}: the folder {folder} does not exist")
+        raise FileNotFoundError(f"tinynn.save: cannot write {os.fspath(f)}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"tinynn.save: cannot write {os.fspath(f)}: it is a directory", path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, f"tinynn.save: cannot write {os.fspath(f)}: permission denied", path)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -350,7 +355,7 @@ def load(f: PathLike | BinaryIO, map_location: str | _device | dict | None = Non
                     "unpickle it); see docs/moving-to-pytorch.md to convert it."
                     if any(n.endswith("data.pkl") for n in names) else "")
             raise RuntimeError(f"tinynn.load: {source}: not a tinynn checkpoint (no {MANIFEST} in the archive).{hint}")
-        _check_members(names, source)
+        _check_members(archive, source)
         if archive.getinfo(MANIFEST).file_size > _MAX_MANIFEST_BYTES:
             raise RuntimeError(f"tinynn.load: {source}: {MANIFEST} is implausibly large "
                                f"({archive.getinfo(MANIFEST).file_size} bytes)")
@@ -380,10 +385,21 @@ def load(f: PathLike | BinaryIO, map_location: str | _device | dict | None = Non
         return obj
 
 
-def _check_members(names: list[str], source: str) -> None:
-    """Refuse duplicate names and anything but the manifest and ``tensors/<n>.npy`` (e.g. ``../x``)."""
+def _check_members(archive: zipfile.ZipFile, source: str) -> None:
+    """Refuse duplicate names, anything but the manifest and ``tensors/<n>.npy`` (e.g. ``../x``), and
+    compressed members.
+
+    ``tinynn.save`` stores every member as it is, so no member can expand to
+    more than its share of the file: a few bytes of deflated data cannot
+    demand gigabytes of memory when loaded.
+    """
     seen = set()
-    for name in names:
+    for info in archive.infolist():
+        name = info.filename
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise RuntimeError(f"tinynn.load: {source}: member {name!r} is compressed (zip method "
+                               f"{info.compress_type}); tinynn checkpoints store their members uncompressed, "
+                               "so that loading never needs more memory than the file's size")
         if name in seen:
             raise RuntimeError(f"tinynn.load: {source}: the archive holds the member {name!r} twice")
         seen.add(name)

@@ -2,10 +2,18 @@
 from .arithmetic import (add, allclose, check_inplace, div, eq, equal, floor_divide, ge, gt, inplace,
                          le, logical_and, logical_not, logical_or, lt, matmul, mul, ne, neg, pow,
                          remainder, sub)
-from .pointwise import abs, clamp, exp, log, relu, sigmoid, sign, sqrt, tanh
-from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, std, sum, var
-from .shape import (Clone, ToDevice, ToDtype, cat, contiguous, expand, flatten, getitem, permute,
-                    reshape, setitem, squeeze, stack, t, transpose, unsqueeze, view, where)
+from .indexing import (argwhere, gather, index_select, masked_fill, masked_fill_, nonzero, scatter,
+                       scatter_, scatter_add, scatter_add_)
+from .linear_algebra import bmm, diag, dot, einsum, ger, mm, outer, tril, triu
+from .pointwise import (abs, ceil, clamp, clamp_max, clamp_min, cos, erf, exp, exp2, expm1, floor, isfinite,
+                        isinf, isnan, log, log1p, maximum, minimum, reciprocal, relu, round, rsqrt, sigmoid,
+                        sign, sin, sqrt, square, tanh, trunc)
+from .reduction import (all, amax, amin, any, argmax, argmin, bincount, count_nonzero, cumsum, logsumexp,
+                        max, mean, min, norm, prod, std, sum, var)
+from .shape import (Clone, ToDevice, ToDtype, cat, chunk, contiguous, expand, flatten, flip, getitem, narrow,
+                    permute, repeat, reshape, roll, setitem, split, squeeze, stack, t, tile, transpose,
+                    unbind, unsqueeze, view, where)
+from .sorting import argsort, median, sort, topk, unique
 
 
 def softmax(x, dim):

@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import _GradMode
 from .._device import get_array_module, to_device
 from .._parallel import matmul as array_matmul
+from .out import write_out
 
 
 class Add(Function):
@@ -121,41 +122,60 @@ def _operands(a, b):
     return a, b
 
 
-def add(a, b) -> Tensor:
-    """a + b with broadcasting."""
-    return Add()(*_operands(a, b))
+def _scaled_by_alpha(b, alpha, a):
+    """``alpha * b`` for add/sub's ``alpha=``, refusing a float alpha with integer tensors as torch."""
+    if isinstance(alpha, float) and all(not isinstance(x, Tensor) or x.array.dtype.kind in "biu"
+                                        for x in (a, b)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    b = _operand(b)
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
 
 
-def sub(a, b) -> Tensor:
-    """a - b with broadcasting."""
-    return Sub()(*_operands(a, b))
+def add(a, b, *, alpha=1, out=None) -> Tensor:
+    """a + alpha * b with broadcasting."""
+    if alpha != 1:
+        b = _scaled_by_alpha(b, alpha, a)
+    result = Add()(*_operands(a, b))
+    return result if out is None else write_out(result, out, "add")
 
 
-def mul(a, b) -> Tensor:
+def sub(a, b, *, alpha=1, out=None) -> Tensor:
+    """a - alpha * b with broadcasting."""
+    if alpha != 1:
+        b = _scaled_by_alpha(b, alpha, a)
+    result = Sub()(*_operands(a, b))
+    return result if out is None else write_out(result, out, "sub")
+
+
+def mul(a, b, *, out=None) -> Tensor:
     """a * b with broadcasting."""
-    return Mul()(*_operands(a, b))
+    result = Mul()(*_operands(a, b))
+    return result if out is None else write_out(result, out, "mul")
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, out=None) -> Tensor:
     """a / b with broadcasting; integer inputs give a float32 result (true division)."""
     a, b = _operands(a, b)
     if all(not isinstance(x, Tensor) or x.array.dtype.kind in "biu" for x in (a, b)):
         a = _floating(a) if isinstance(a, Tensor) else float(a)
         b = _floating(b) if isinstance(b, Tensor) else float(b)
-    return Div()(a, b)
+    result = Div()(a, b)
+    return result if out is None else write_out(result, out, "div")
 
 
-def neg(a) -> Tensor:
+def neg(a, *, out=None) -> Tensor:
     """-a."""
-    return Neg()(a)
+    result = Neg()(a)
+    return result if out is None else write_out(result, out, "neg")
 
 
-def pow(a, b) -> Tensor:
+def pow(a, b, *, out=None) -> Tensor:
     """a ** b (either may be a tensor)."""
-    return Pow()(*_operands(a, b))
+    result = Pow()(*_operands(a, b))
+    return result if out is None else write_out(result, out, "pow")
 
 
-def matmul(a, b) -> Tensor:
+def matmul(a, b, *, out=None) -> Tensor:
     """Matrix product with NumPy's (and torch's) rules: vectors, matrices and broadcast batches."""
     a, b = _operand(a), _operand(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -166,21 +186,22 @@ def matmul(a, b) -> Tensor:
     if k_a != k_b:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
-    return MatMul()(a, b)
+    result = MatMul()(a, b)
+    return result if out is None else write_out(result, out, "matmul")
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(a, b, *, out=None) -> Tensor:
     """a // b (not differentiable)."""
-    return _compare(np.floor_divide, a, b)
+    return _compare(np.floor_divide, a, b, out, "floor_divide")
 
 
-def remainder(a, b) -> Tensor:
+def remainder(a, b, *, out=None) -> Tensor:
     """a % b (not differentiable)."""
-    return _compare(np.remainder, a, b)
+    return _compare(np.remainder, a, b, out, "remainder")
 
 
 # ------------------------------------------------ comparisons (no gradient)
-def _compare(ufunc, a, b) -> Tensor:
+def _compare(ufunc, a, b, out=None, name: str = "") -> Tensor:
     a, b = _operand(a), _operand(b)
     arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
@@ -188,37 +209,38 @@ def _compare(ufunc, a, b) -> Tensor:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
                            f"two devices, {a.device} and {b.device}")
     xp = get_array_module(tensors[0].array)
-    return Tensor._wrap(getattr(xp, ufunc.__name__)(*arrays))
+    result = Tensor._wrap(getattr(xp, ufunc.__name__)(*arrays))
+    return result if out is None else write_out(result, out, name)
 
 
-def eq(a, b) -> Tensor:
+def eq(a, b, *, out=None) -> Tensor:
     """Elementwise a == b as a bool tensor."""
-    return _compare(np.equal, a, b)
+    return _compare(np.equal, a, b, out, "eq")
 
 
-def ne(a, b) -> Tensor:
+def ne(a, b, *, out=None) -> Tensor:
     """Elementwise a != b as a bool tensor."""
-    return _compare(np.not_equal, a, b)
+    return _compare(np.not_equal, a, b, out, "ne")
 
 
-def lt(a, b) -> Tensor:
+def lt(a, b, *, out=None) -> Tensor:
     """Elementwise a < b as a bool tensor."""
-    return _compare(np.less, a, b)
+    return _compare(np.less, a, b, out, "lt")
 
 
-def le(a, b) -> Tensor:
+def le(a, b, *, out=None) -> Tensor:
     """Elementwise a <= b as a bool tensor."""
-    return _compare(np.less_equal, a, b)
+    return _compare(np.less_equal, a, b, out, "le")
 
 
-def gt(a, b) -> Tensor:
+def gt(a, b, *, out=None) -> Tensor:
     """Elementwise a > b as a bool tensor."""
-    return _compare(np.greater, a, b)
+    return _compare(np.greater, a, b, out, "gt")
 
 
-def ge(a, b) -> Tensor:
+def ge(a, b, *, out=None) -> Tensor:
     """Elementwise a >= b as a bool tensor."""
-    return _compare(np.greater_equal, a, b)
+    return _compare(np.greater_equal, a, b, out, "ge")
 
 
 def logical_and(a, b) -> Tensor:

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, all, any."""
+"""Reductions: sum, mean, prod, cumsum, logsumexp, var, std, max, min, amax, amin, argmax, all, any, norm..."""
 from __future__ import annotations
 
 import builtins
@@ -9,7 +9,9 @@ import numpy as np
 from .._device import get_array_module
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .pointwise import sqrt
+from .out import write_out
+from .pointwise import maximum, minimum, sqrt
+from .promotion import float_input
 
 
 def _axes(dim, ndim):
@@ -23,6 +25,8 @@ def _axes(dim, ndim):
         if not -rank <= d < rank:
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-rank}, {rank - 1}], but got {d})")
+        if d % rank in out:
+            raise RuntimeError(f"dim {d % rank} appears multiple times in the list of dims")
         out.append(d % rank)
     return tuple(out) if ndim else ()
 
@@ -116,6 +120,59 @@ class Amax(Function):
         return ((gy * share).astype(gy.dtype, copy=False),)   # d(max x)/dx_i = 1/#ties at the maxima
 
 
+class Prod(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        self.x = x
+        y = x.prod(axis=self.axes, keepdims=True)
+        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        xp, x, axes = get_array_module(gy), self.x, self.axes
+        gy = _expand_back(gy, x.shape, axes, self.keepdim)
+        zero = x == 0
+        zeros = zero.sum(axis=axes, keepdims=True)
+        others = xp.where(zero, 1, x).prod(axis=axes, keepdims=True)    # product of the non-zero elements
+        # d(prod x)/dx_i = prod_{j != i} x_j: prod / x_i without zeros, the others' product at a lone 0, else 0
+        local = xp.where(zero, xp.where(zeros == 1, others, 0),
+                         xp.where(zeros == 0, others / xp.where(zero, 1, x), 0))
+        return (gy * local,)
+
+
+class Cumsum(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return get_array_module(x).cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        xp, axis = get_array_module(gy), self.axis
+        # d(y_j)/d(x_i) = 1 for j >= i: the gradient is the reversed cumulative sum of gy
+        return (xp.flip(xp.cumsum(xp.flip(gy, axis), axis=axis), axis),)
+
+
+class Logsumexp(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        peak = x.max(axis=self.axes, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        peak = xp.where(xp.isfinite(peak), peak, 0)        # shift by the max: exp never overflows
+        self.x = x
+        with np.errstate(divide="ignore"):                # all -inf: log 0 = -inf, as torch
+            self.y = xp.log(xp.exp(x - peak).sum(axis=self.axes, keepdims=True)) + peak
+        y = self.y
+        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        gy = _expand_back(gy, self.x.shape, self.axes, self.keepdim)
+        return (gy * get_array_module(gy).exp(self.x - self.y),)   # d(logsumexp x)/dx_i = softmax(x)_i
+
+
 def _count(shape, axes):
     """How many elements a reduction over ``axes`` combines into one."""
     n = 1
@@ -130,33 +187,77 @@ def _check_float(x: Tensor, name: str):
                            f"point, but got {x.array.dtype}. Use .float() first.")
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum over ``dim`` (all dims by default); bool and integer tensors sum to int64."""
+def _finish(result, out, name: str):
+    return result if out is None else write_out(result, out, name)
+
+
+def _accumulating(x: Tensor, dtype) -> Tensor:
+    """``x`` cast to ``dtype``, or bool and integer tensors widened to int64 (as sum and prod do)."""
     if dtype is not None:
-        x = x.to(dtype)
-    elif x.array.dtype.kind in "bu" or x.array.dtype.kind == "i" and x.array.dtype.itemsize < 8:
-        x = x.to(np.int64)
-    return Sum(_axes(dim, x.ndim), keepdim)(x)
+        return x.to(dtype)
+    if x.array.dtype.kind in "bu" or x.array.dtype.kind == "i" and x.array.dtype.itemsize < 8:
+        return x.to(np.int64)
+    return x
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Sum over ``dim`` (all dims by default); bool and integer tensors sum to int64."""
+    x = _accumulating(x, dtype)
+    return _finish(Sum(_axes(dim, x.ndim), keepdim)(x), out, "sum")
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Mean over ``dim`` (all dims by default)."""
     if dtype is not None:
         x = x.to(dtype)
     _check_float(x, "mean")
-    return Mean(_axes(dim, x.ndim), keepdim)(x)
+    return _finish(Mean(_axes(dim, x.ndim), keepdim)(x), out, "mean")
 
 
-def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """Product over one dimension ``dim`` (all elements by default); bool and integers give int64.
+
+    The gradient is the product of the other elements, also where some are 0.
+    """
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    x = _accumulating(x, dtype)
+    return _finish(Prod(_axes(dim, x.ndim), keepdim)(x), out, "prod")
+
+
+def cumsum(x: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
+    """Running sum along ``dim``: y_j = x_0 + ... + x_j; bool and integers give int64."""
+    x = _accumulating(x, dtype)
+    (axis,) = _axes(dim, x.ndim) or (None,)
+    result = x.clone() if x.ndim == 0 else Cumsum(axis)(x)
+    return _finish(result, out, "cumsum")
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably (shifted by the maximum)."""
+    x = float_input(x)
+    return _finish(Logsumexp(_axes(dim, x.ndim), keepdim)(x), out, "logsumexp")
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    """How many elements are not zero, over ``dim`` (int or tuple; all by default), as int64."""
+    axes = None if dim is None else _axes(dim, x.ndim)
+    xp = get_array_module(x.array)
+    return Tensor._wrap(xp.asarray((x.array != 0).sum(axis=axes), dtype=np.int64))
+
+
+def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
+        out=None) -> Tensor:
     """Variance over ``dim``; unbiased (divides by n - 1) by default, as torch."""
     _check_float(x, "var")
     correction = (1 if unbiased else 0) if correction is None else correction
-    return Var(_axes(dim, x.ndim), correction, keepdim)(x)
+    return _finish(Var(_axes(dim, x.ndim), correction, keepdim)(x), out, "var")
 
 
-def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None) -> Tensor:
+def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
+        out=None) -> Tensor:
     """Standard deviation over ``dim``: sqrt of ``var``; unbiased by default."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    return _finish(sqrt(var(x, dim, unbiased, keepdim, correction=correction)), out, "std")
 
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -164,8 +265,7 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 def _max_or_min(x, dim, keepdim, largest):
     if isinstance(dim, Tensor):                       # torch.max(a, b): elementwise
-        from .shape import where
-        return where(x >= dim, x, dim) if largest else where(x <= dim, x, dim)
+        return maximum(x, dim) if largest else minimum(x, dim)
     if x.array.size == 0:
         raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
@@ -179,24 +279,24 @@ def _max_or_min(x, dim, keepdim, largest):
     return values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False):
+def max(x: Tensor, dim=None, keepdim: bool = False, *, out=None):
     """The largest element, or ``(values, indices)`` along ``dim``, or the elementwise max of two tensors."""
-    return _max_or_min(x, dim, keepdim, True)
+    return _finish(_max_or_min(x, dim, keepdim, True), out, "max")
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False):
+def min(x: Tensor, dim=None, keepdim: bool = False, *, out=None):
     """The smallest element, or ``(values, indices)`` along ``dim``, or the elementwise min of two tensors."""
-    return _max_or_min(x, dim, keepdim, False)
+    return _finish(_max_or_min(x, dim, keepdim, False), out, "min")
 
 
-def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def amax(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Largest values over ``dim`` (ties share the gradient)."""
-    return Amax(_axes(dim, x.ndim), keepdim, True)(x)
+    return _finish(Amax(_axes(dim, x.ndim), keepdim, True)(x), out, "amax")
 
 
-def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def amin(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Smallest values over ``dim`` (ties share the gradient)."""
-    return Amax(_axes(dim, x.ndim), keepdim, False)(x)
+    return _finish(Amax(_axes(dim, x.ndim), keepdim, False)(x), out, "amin")
 
 
 def _arg(x, dim, keepdim, largest):
@@ -214,23 +314,54 @@ def _arg(x, dim, keepdim, largest):
     return Tensor._wrap(xp.asarray(out, dtype="int64"))
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Index of the largest element (flattened when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, True)
+    return _finish(_arg(x, dim, keepdim, True), out, "argmax")
 
 
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Index of the smallest element (flattened when ``dim`` is None)."""
-    return _arg(x, dim, keepdim, False)
+    return _finish(_arg(x, dim, keepdim, False), out, "argmin")
 
 
-def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def all(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where every element is non-zero."""
     axes = None if dim is None else _axes(dim, x.ndim)
-    return Tensor._wrap(get_array_module(x.array).asarray(x.array.all(axis=axes, keepdims=keepdim)))
+    result = Tensor._wrap(get_array_module(x.array).asarray(x.array.all(axis=axes, keepdims=keepdim)))
+    return _finish(result, out, "all")
 
 
-def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def any(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where some element is non-zero."""
     axes = None if dim is None else _axes(dim, x.ndim)
-    return Tensor._wrap(get_array_module(x.array).asarray(x.array.any(axis=axes, keepdims=keepdim)))
+    result = Tensor._wrap(get_array_module(x.array).asarray(x.array.any(axis=axes, keepdims=keepdim)))
+    return _finish(result, out, "any")
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
+    """torch.norm: a vector norm for a number ``p`` or 'fro'; 'nuc' (and 'fro' over >2 dims) as matrix norms.
+
+    See ``tinynn.linalg.vector_norm`` and ``tinynn.linalg.matrix_norm``.
+    """
+    from ..linalg import matrix_norm, vector_norm
+    dims = [dim] if isinstance(dim, int) else dim
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return vector_norm(input, 2, dims, keepdim, dtype=dtype, out=out)
+        return matrix_norm(input, p, list(range(input.ndim)) if dims is None else dims, keepdim,
+                           dtype=dtype, out=out)
+    return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in a 1-D non-negative integer tensor (or the sum of its weights)."""
+    if input.array.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.array.dtype.name.capitalize()}'")
+    xp = get_array_module(input.array)
+    if input.ndim != 1 or (input.array.size and bool(input.array.min() < 0)):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._wrap(xp.bincount(input.array, minlength=minlength).astype(np.int64, copy=False))
+    dtype = weights.array.dtype if weights.array.dtype.kind == "f" else np.float64
+    counts = xp.bincount(input.array, weights=weights.array, minlength=minlength)
+    return Tensor._wrap(counts.astype(dtype, copy=False))

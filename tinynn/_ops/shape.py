@@ -1,4 +1,4 @@
-"""Shape and indexing: view/reshape, permute, expand, squeeze, indexing, cat, stack, casts."""
+"""Shape and indexing: view/reshape, permute, expand, squeeze, indexing, cat, stack, split, flip, roll, repeat."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +6,7 @@ import numpy as np
 from .._device import device, get_array_module, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
+from .out import write_out
 from .reduction import _axes
 
 
@@ -83,7 +84,8 @@ class Cat(Function):
 
     def forward(self, *xs):
         self.sizes = [x.shape[self.axis] for x in xs]
-        return get_array_module(xs[0]).concatenate(xs, axis=self.axis)
+        xp = get_array_module(xs[0])
+        return xp.ascontiguousarray(xp.concatenate(xs, axis=self.axis))   # NumPy keeps a transposed input's layout
 
     def backward(self, gy):
         bounds = np.cumsum(self.sizes)[:-1].tolist()
@@ -95,7 +97,8 @@ class Stack(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+        xp = get_array_module(xs[0])
+        return xp.ascontiguousarray(xp.stack(xs, axis=self.axis))        # (as torch: a contiguous result)
 
     def backward(self, gy):
         return tuple(gy.take(i, axis=self.axis) for i in range(gy.shape[self.axis]))  # each input gets its slice
@@ -111,6 +114,46 @@ class Where(Function):
     def backward(self, gy):
         c = self.condition
         return gy * c, gy * ~c                        # the gradient follows the chosen side
+
+
+class Flip(Function):
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return get_array_module(x).flip(x, self.axes).copy()   # a copy, as torch's flip
+
+    def backward(self, gy):
+        return (get_array_module(gy).flip(gy, self.axes),)    # flip the gradient back
+
+
+class Roll(Function):
+    def __init__(self, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+
+    def forward(self, x):
+        return get_array_module(x).roll(x, self.shifts, self.axes)
+
+    def backward(self, gy):
+        back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return (get_array_module(gy).roll(gy, back, self.axes),)   # roll the gradient back
+
+
+class Repeat(Function):
+    def __init__(self, repeats):
+        self.repeats = repeats
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        x = x.reshape((1,) * (len(self.repeats) - x.ndim) + x.shape)
+        self.shape = x.shape
+        return get_array_module(x).tile(x, self.repeats)
+
+    def backward(self, gy):
+        # Split each dimension into (copy, element) and add the copies up.
+        interleaved = [n for r, s in zip(self.repeats, self.shape) for n in (r, s)]
+        gx = gy.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return (gx.reshape(self.in_shape),)
 
 
 class ToDtype(Function):
@@ -302,7 +345,7 @@ def _same_device(tensors, name):
                            + " and ".join(devices))
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
@@ -314,10 +357,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
         if t_.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, tensors[0].shape)) if j != axis):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                f"{list(tensors[0].shape)} but got size {list(t_.shape)} for tensor number {i} in the list.")
-    return Cat(axis)(*tensors)
+    result = Cat(axis)(*tensors)
+    return result if out is None else write_out(result, out, "cat")
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Join tensors of equal shape along a new dimension."""
     tensors = list(tensors)
     if not tensors:
@@ -328,7 +372,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
                                f"at entry 0 and {list(t_.shape)} at entry {i}")
     (axis,) = _axes(dim, tensors[0].ndim + 1)
-    return Stack(axis)(*tensors)
+    result = Stack(axis)(*tensors)
+    return result if out is None else write_out(result, out, "stack")
 
 
 def where(condition, a, b) -> Tensor:
@@ -345,3 +390,100 @@ def where(condition, a, b) -> Tensor:
         b = xp.asarray(b, dtype=ref.dtype)
     cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
     return Where(cond.astype(bool, copy=False))(a, b)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the listed sizes."""
+    (axis,) = _axes(dim, tensor.ndim)
+    size = tensor.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] if size else [0]
+    else:
+        sizes = [int(n) for n in split_size_or_sections]
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
+        if sum(sizes) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                               f"size at dimension {axis}), but got split_sizes={sizes}")
+    pieces, start = [], 0
+    for n in sizes:
+        pieces.append(getitem(tensor, (slice(None),) * axis + (slice(start, start + n),)))
+        start += n
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` equal pieces along ``dim`` (each ceil(size / chunks) long, the last shorter)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    (axis,) = _axes(dim, input.ndim)
+    size = input.shape[axis]
+    if size == 0:
+        return split(input, [0] * chunks, axis)
+    return split(input, -(-size // chunks), axis)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim``, each without that dimension."""
+    (axis,) = _axes(dim, input.ndim)
+    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
+
+
+def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    """The ``length`` elements from ``start`` along ``dim`` (a view, sharing memory)."""
+    (axis,) = _axes(dim, input.ndim)
+    size, start = input.shape[axis], int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """A copy with the order of elements reversed along each of ``dims``."""
+    if isinstance(dims, int):
+        raise TypeError("flip(): argument 'dims' (position 2) must be tuple of ints, not int")
+    return Flip(_axes(tuple(dims), input.ndim))(input)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor when ``dims`` is None)."""
+    shift_list = [shifts] if isinstance(shifts, int) else list(shifts)
+    dim_list = [] if dims is None else [dims] if isinstance(dims, int) else list(dims)
+    if dims is None and len(shift_list) == 1:
+        return Roll(shift_list[0], None)(input)
+    if len(shift_list) != len(dim_list):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:{len(dim_list)}")
+    axes = tuple(_axes(d, input.ndim)[0] for d in dim_list)
+    return Roll(tuple(shift_list), axes)(input)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """The tensor tiled ``sizes[i]`` times along dimension i (extra leading sizes add dimensions)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    if any(n < 0 for n in sizes):
+        shape = [n * r for n, r in zip((1,) * (len(sizes) - input.ndim) + input.shape, sizes)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {shape}")
+    return Repeat(sizes)(input)
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """``repeat`` where ``dims`` may be shorter than the tensor's dimensions (ones are prepended)."""
+    if isinstance(dims, int):
+        raise TypeError("tile(): argument 'dims' (position 2) must be tuple of ints, not int")
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)

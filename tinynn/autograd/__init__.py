@@ -1,7 +1,8 @@
 """tinynn.autograd: the engine that computes gradients, and ``gradcheck`` to verify them."""
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
@@ -12,5 +13,5 @@ def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
         t.backward(g, retain_graph=retain_graph or k < len(tensors) - 1)
 
 
-__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "gradcheck", "is_grad_enabled",
-           "no_grad", "set_grad_enabled"]
+__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "gradcheck", "inference_mode",
+           "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]

@@ -44,7 +44,7 @@ def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
         _accumulate(tensor, grad.copy())
         return
 
-    handed_out = set()                        # ids of arrays already stored in some .grad
+    handed_out = {id(grad)}                   # ids of arrays stored in some .grad, or the caller's own
     counter = itertools.count()               # tie-breaker for equal generations
     pending = {tensor.grad_fn: grad}          # node -> gradient of its output so far
     heap = [(-tensor.grad_fn.generation, next(counter), tensor.grad_fn)]
@@ -58,6 +58,7 @@ def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
                     "tensors after they have already been freed). Saved intermediate values of the "
                     "graph are freed when you call .backward(). Specify retain_graph=True if you need "
                     "to backward through the graph a second time.")
+            fn.check_saved_versions()
             if fn.retained_output is not None and fn.retained_output() is not None:
                 _accumulate(fn.retained_output(), grad_output, handed_out)
             grads = fn.backward(grad_output)

@@ -8,7 +8,10 @@ the graph: ``result.grad_fn`` is the Function, which remembers its inputs.
 """
 from __future__ import annotations
 
+import weakref
+
 from .grad_mode import _GradMode
+from .version import version_of
 
 
 class Function:
@@ -18,6 +21,11 @@ class Function:
     inputs: tuple = ()        # the Tensors (or constants) the output was computed from
     retained_output = None    # weakref to the output when it called ``retain_grad()``
     released = False          # True once backward freed what this node had saved
+    # What backward reads, so that changing it in place before backward is an error (see version.py).
+    # The defaults assume the most: every input, and the output (which a view op shares with its input).
+    saved_inputs: tuple | None = None   # positions of the inputs backward reads (None: all of them)
+    saves_output = True                 # does backward read the output (or does the output alias an input)?
+    saved_versions: tuple = ()          # (array, its storage's version) for each of those, at forward time
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -33,8 +41,8 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """The creators of the inputs (None for leaves and constants), as in torch."""
-        return tuple(getattr(x, "grad_fn", None) for x in self.inputs)
+        """``(node, 0)`` per input as in torch: its grad_fn, a leaf's ``AccumulateGrad``, or None."""
+        return tuple((_next_node(x), 0) for x in self.inputs)
 
     def __repr__(self):
         return f"<{self.name} object>"
@@ -45,12 +53,32 @@ class Function:
         output = Tensor._wrap(self.forward(*arrays))
         if _GradMode.enabled and any(getattr(x, "requires_grad", False) for x in inputs):
             self.inputs = inputs
+            self.saved_versions = self._versions_of_saved(arrays, output.array)
             self.generation = 1 + max(
                 (x.grad_fn.generation for x in inputs if getattr(x, "grad_fn", None) is not None),
                 default=0)
             output.requires_grad = True
             output.grad_fn = self
         return output
+
+    def _versions_of_saved(self, arrays, output) -> tuple:
+        """The storage versions of the inputs and output that backward will read."""
+        positions = range(len(arrays)) if self.saved_inputs is None else self.saved_inputs
+        saved = [arrays[i] for i in positions if isinstance(self.inputs[i], Tensor)]
+        if self.saves_output:
+            saved.append(output)
+        return tuple((a, version_of(a)) for a in saved)
+
+    def check_saved_versions(self) -> None:
+        """Raise torch's error if something backward needs was changed in place after the forward pass."""
+        for array, version in self.saved_versions:
+            now = version_of(array)
+            if now != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{Tensor._wrap(array).type()} {list(array.shape)}], which is used by "
+                    f"{self.name}, is at version {now}; expected version {version} instead. Change a copy "
+                    "(x = x.clone()) or the out-of-place form (x = x + y) instead.")
 
     def needs_grad(self, i: int) -> bool:
         """Does input ``i`` want a gradient? Backward skips work for those that don't."""
@@ -74,6 +102,40 @@ def _check_same_device(inputs, arrays):
         raise RuntimeError(
             "Expected all tensors to be on the same device, but found at least two devices, "
             + " and ".join(devices) + ". Move them with .to(device) first.")
+
+
+class AccumulateGrad:
+    """The graph node of a leaf that requires grad, as torch's: ``variable`` is the leaf.
+
+    The engine adds gradients into ``leaf.grad`` itself; these nodes exist so
+    that a walk along ``next_functions`` (torchviz, graph printers) ends at
+    the leaves as it does in torch. One leaf has one node while any is held.
+    """
+
+    name = "AccumulateGrad"
+    next_functions: tuple = ()
+
+    def __init__(self, variable: "Tensor"):
+        self.variable = variable
+
+    def __repr__(self):
+        return f"<{self.name} object>"
+
+
+# id(leaf) -> its AccumulateGrad; the node holds the leaf, so the id stays the leaf's while the entry lives
+_accumulators: "weakref.WeakValueDictionary[int, AccumulateGrad]" = weakref.WeakValueDictionary()
+
+
+def _next_node(x):
+    """What ``next_functions`` shows for one input: its grad_fn, its leaf's AccumulateGrad, or None."""
+    if not isinstance(x, Tensor) or not x.requires_grad:
+        return None
+    if x.grad_fn is not None:
+        return x.grad_fn
+    node = _accumulators.get(id(x))
+    if node is None:
+        node = _accumulators[id(x)] = AccumulateGrad(x)
+    return node
 
 
 from .._tensor import Tensor  # noqa: E402  (Tensor builds on Function; imported last)

@@ -8,7 +8,7 @@ import numpy as np
 from .._device import get_array_module
 from .._parallel import run_blockwise
 from .._tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_implementation_options
 
 __all__ = ["Adam"]
 
@@ -26,13 +26,18 @@ class Adam(Optimizer):
         denom = sqrt(v) / sqrt(1 - beta2^t) + eps
         p = p - (lr / (1 - beta1^t)) * m / denom
 
+    ``foreach``, ``capturable`` and ``fused`` choose among torch's equivalent kernels and
+    change nothing here; ``differentiable=True`` is not supported.
+
     The state per parameter is ``step`` (a float32 scalar tensor, as in torch),
     ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad: bool = False, *, maximize: bool = False, decoupled_weight_decay: bool = False):
+                 amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -43,6 +48,7 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_implementation_options(foreach, fused, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)

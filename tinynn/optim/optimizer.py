@@ -28,6 +28,21 @@ from ..nn.parameter import zero_grads
 __all__ = ["Optimizer", "required"]
 
 
+def _check_implementation_options(foreach: bool | None = None, fused: bool | None = None,
+                                  differentiable: bool = False) -> None:
+    """Check torch's implementation switches, which choose how (not what) an optimizer computes.
+
+    ``foreach``, ``fused`` and ``capturable`` pick one of torch's equivalent kernels;
+    tinynn has one implementation, so they are accepted and change nothing.
+    ``differentiable=True`` (autograd through ``step()``) is not supported.
+    """
+    if differentiable:
+        raise NotImplementedError("differentiable=True (autograd through optimizer.step()) is not supported "
+                                  "by tinynn's optimizers")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 class _RequiredParameter:
     """Marks a hyperparameter that has no default: every group must give it."""
 
@@ -176,6 +191,8 @@ class Optimizer:
                                  "which no parameter group lists")
             param = param_at[index]
             self.state[param] = {key: _state_value_for(param, key, value) for key, value in values.items()}
+            for key, value in self.state[param].items():
+                self._check_state_shape(param, index, key, value)
 
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
@@ -185,6 +202,13 @@ class Optimizer:
                 new_group["param_names"] = group["param_names"]
             new_groups.append(new_group)
         self.param_groups = new_groups
+
+    def _check_state_shape(self, param: Tensor, index, key: str, value: Any) -> None:
+        """Refuse a loaded state tensor that cannot belong to ``param``: per-element state (momentum
+        buffers, moving averages) has the parameter's shape, and 0-d values (``step``) are scalars."""
+        if isinstance(value, Tensor) and value.ndim > 0 and tuple(value.shape) != tuple(param.shape):
+            raise ValueError(f"loaded state dict has state {key!r} of shape {tuple(value.shape)} for parameter "
+                             f"{index!r} of shape {tuple(param.shape)}; was it saved for another model?")
 
     # ------------------------------------------------------------------- repr
     def __repr__(self) -> str:
@@ -198,7 +222,12 @@ class Optimizer:
 
 
 def _state_value_for(param: Tensor, key: str, value: Any) -> Any:
-    """A copy of one saved state value, placed for ``param`` (Adam's ``step`` stays a float32 CPU scalar)."""
+    """A copy of one saved state value, placed for ``param`` (Adam's ``step`` stays a float32 CPU scalar).
+
+    Lists and tuples (L-BFGS keeps its history so) are placed entry by entry, as torch does.
+    """
+    if isinstance(value, (list, tuple)):
+        return type(value)(_state_value_for(param, key, entry) for entry in value)
     if isinstance(value, np.ndarray):
         value = Tensor._wrap(value)
     if key == "step" and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 from .._device import get_array_module
 from .._parallel import run_blockwise
 from .._tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_implementation_options
 
 __all__ = ["SGD"]
 
@@ -22,12 +22,15 @@ class SGD(Optimizer):
         g = g + momentum * buf if nesterov else buf    (if momentum)
         p = p - lr * g
 
-    The update is done in place on the parameter's array, in its dtype.
+    The update is done in place on the parameter's array, in its dtype. ``foreach`` and
+    ``fused`` choose among torch's equivalent kernels and change nothing here;
+    ``differentiable=True`` is not supported.
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -36,6 +39,7 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_implementation_options(foreach, fused, differentiable)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)

@@ -1,10 +1,12 @@
-"""``tinynn.vision``: datasets and image transforms for computer vision, as ``torchvision``.
+"""``tinynn.vision``: datasets, image transforms, models and image utilities for computer vision, as ``torchvision``.
 
-    from tinynn.vision import datasets, transforms
+    from tinynn.vision import datasets, models, transforms, utils
 
     cifar10 = datasets.CIFAR10("data/", train=True, download=True,
                                transform=transforms.ToTensor())
+    model = models.resnet18(num_classes=10)
+    utils.save_image(images, "batch.png", nrow=8)
 """
-from . import datasets, transforms
+from . import datasets, models, transforms, utils
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "models", "transforms", "utils"]

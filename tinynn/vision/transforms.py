@@ -10,7 +10,7 @@ Images are PIL images or H x W x C NumPy arrays; tensors are C x H x W
 so ``tinynn.manual_seed`` makes them reproducible.
 
 Whole batches: ``ToTensor``, ``Normalize``, ``RandomHorizontalFlip``,
-``RandomCrop`` and ``ToPILImage`` (and any ``Compose`` made only of them) can
+``RandomCrop``, ``CenterCrop`` and ``ToPILImage`` (and any ``Compose`` made only of them) can
 also transform N images in one vectorised NumPy step (``_batch_plan`` and
 ``_run_batch``).
 Datasets such as ``CIFAR10`` use it in ``__getitems__``. Deterministic
@@ -21,6 +21,8 @@ they are reproducible but not equal to applying the transform image by image.
 from __future__ import annotations
 
 import numbers
+import warnings
+from enum import Enum
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -380,8 +382,219 @@ class ToPILImage:
         return "ToPILImage()" if self.mode is None else f"ToPILImage(mode={self.mode!r})"
 
 
+class InterpolationMode(Enum):
+    """How ``Resize`` computes new pixels, as ``torchvision.transforms.InterpolationMode``."""
+
+    NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+# Pillow's filter for each mode, and the mode for each of Pillow's integer constants (as torchvision).
+_PIL_FILTERS = {InterpolationMode.NEAREST: 0, InterpolationMode.NEAREST_EXACT: 0, InterpolationMode.BILINEAR: 2,
+                InterpolationMode.BICUBIC: 3, InterpolationMode.BOX: 4, InterpolationMode.HAMMING: 5,
+                InterpolationMode.LANCZOS: 1}
+_MODES_FROM_INT = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
+                   4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS}
+
+
+def _interpolation_mode(interpolation: InterpolationMode | int) -> InterpolationMode:
+    if isinstance(interpolation, InterpolationMode):
+        return interpolation
+    if isinstance(interpolation, numbers.Integral) and int(interpolation) in _MODES_FROM_INT:
+        return _MODES_FROM_INT[int(interpolation)]
+    raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer constant")
+
+
+def _resized_size(height: int, width: int, size: Sequence[int], max_size: int | None) -> tuple[int, int]:
+    """The (h, w) that ``Resize`` gives an h x w image (torchvision's ``_compute_resized_output_size``)."""
+    if len(size) == 2:
+        return int(size[0]), int(size[1])
+    short, long = (width, height) if width <= height else (height, width)
+    new_short, new_long = int(size[0]), int(int(size[0]) * long / short)
+    if max_size is not None:
+        if max_size <= new_short:
+            raise ValueError(f"max_size = {max_size} must be strictly greater than the requested "
+                             f"size for the smaller edge size = {list(size)}")
+        if new_long > max_size:
+            new_short, new_long = int(max_size * new_short / new_long), max_size
+    new_w, new_h = (new_short, new_long) if width <= height else (new_long, new_short)
+    return new_h, new_w
+
+
+def _nearest_indices(in_size: int, out_size: int, exact: bool) -> np.ndarray:
+    """Source index of each output pixel: floor(i * s) (``nearest``) or floor((i + .5) * s) (``nearest-exact``)."""
+    scale = np.float32(in_size) / np.float32(out_size)  # torch computes the scale and positions in float32
+    positions = (np.arange(out_size, dtype=np.float32) + np.float32(0.5 if exact else 0)) * scale
+    return np.minimum(np.floor(positions).astype(np.int64), in_size - 1)
+
+
+def _linear_weights(in_size: int, out_size: int, antialias: bool) -> np.ndarray:
+    """The out x in matrix of bilinear weights along one axis (torch's ``interpolate``, align_corners=False).
+
+    Output pixel ``i`` is centred at ``(i + 0.5) * scale`` in input pixels; each
+    input pixel ``j`` within the filter's reach weighs ``1 - |j + 0.5 - centre| / s``,
+    normalised to sum to 1. Without antialiasing ``s = 1`` (the usual two-tap
+    interpolation); with it, a downscale widens the filter to ``s = scale``, as
+    Pillow and torch's ``antialias=True`` do.
+    """
+    scale = in_size / out_size
+    stretch = max(scale, 1.0) if antialias else 1.0  # how much the triangle filter is widened
+    centers = (np.arange(out_size) + 0.5) * scale
+    distance = np.abs(np.arange(in_size)[None, :] + 0.5 - centers[:, None]) / stretch
+    weights = np.clip(1.0 - distance, 0.0, None)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _resize_array(x, size: tuple[int, int], mode: InterpolationMode, antialias: bool | None):
+    """``x`` (``... x H x W``, NumPy or CuPy) resized to ``size`` = (h, w) as torchvision resizes a tensor."""
+    xp = _xp(x)
+    out_dtype = x.dtype
+    if x.dtype not in (np.float32, np.float64):  # as torchvision: compute in float32, round back to integers
+        x = x.astype(np.float32)
+    if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
+        exact = mode is InterpolationMode.NEAREST_EXACT
+        rows = xp.asarray(_nearest_indices(x.shape[-2], size[0], exact))
+        cols = xp.asarray(_nearest_indices(x.shape[-1], size[1], exact))
+        out = x[..., rows[:, None], cols[None, :]]
+    elif mode is InterpolationMode.BILINEAR:
+        antialias = bool(antialias)  # None means False for tensors
+        rows = xp.asarray(_linear_weights(x.shape[-2], size[0], antialias).astype(x.dtype))
+        cols = xp.asarray(_linear_weights(x.shape[-1], size[1], antialias).T.astype(x.dtype))
+        out = rows @ (x @ cols)  # along the width first, then the height, as torch's separable passes
+    else:
+        raise NotImplementedError(f"Resize: interpolation {mode.value!r} is not supported on tensors by tinynn "
+                                  "(nearest, nearest-exact and bilinear are); resize a PIL image instead")
+    if out_dtype.kind in "iu":
+        out = xp.round(out)
+    return xp.ascontiguousarray(out.astype(out_dtype, copy=False))
+
+
+class Resize:
+    """Resize a PIL image or a ``... x H x W`` Tensor, as ``torchvision.transforms.Resize``.
+
+    - ``size``: (h, w), or an int (or one-element sequence): the smaller edge
+      becomes ``size`` and the other keeps the aspect ratio (truncated).
+    - ``interpolation``: an ``InterpolationMode`` or a Pillow constant; PIL
+      images accept every mode, tensors ``NEAREST``, ``NEAREST_EXACT`` and ``BILINEAR``.
+    - ``max_size``: with an int ``size``, the longer edge is capped at ``max_size``.
+    - ``antialias``: for tensors, widen the bilinear filter when shrinking (PIL
+      images are always antialiased).
+
+    An image that already has the requested size is returned as it is.
+    Integer tensors are resized in float32 and rounded back, as in torchvision.
+    """
+
+    def __init__(self, size: int | Sequence[int], interpolation: InterpolationMode | int = InterpolationMode.BILINEAR,
+                 max_size: int | None = None, antialias: bool | None = True):
+        if not isinstance(size, (int, Sequence)):
+            raise TypeError(f"Size should be int or sequence. Got {type(size)}")
+        if isinstance(size, Sequence) and len(size) not in (1, 2):
+            raise ValueError("If size is a sequence, it should have 1 or 2 values")
+        self.size = size
+        self.max_size = max_size
+        self.interpolation = _interpolation_mode(interpolation)
+        self.antialias = antialias
+
+    def __call__(self, img: Any) -> Any:
+        size = [self.size] if isinstance(self.size, int) else list(self.size)
+        if self.max_size is not None and len(size) != 1:
+            raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
+                             "i.e. size should be an int or a sequence of length 1 in torchscript mode.")
+        if isinstance(img, Image.Image):
+            height, width = img.height, img.width
+        elif _arrays.is_tensor(img):
+            if img.ndim < 2:
+                raise TypeError(f"Tensor is not a torch image: expected ... x H x W, got shape {tuple(img.shape)}")
+            height, width = img.shape[-2:]
+        else:
+            raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+        out_size = _resized_size(height, width, size, self.max_size)
+        if out_size == (height, width):
+            return img
+        if isinstance(img, Image.Image):
+            if self.antialias is False:
+                warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
+            return img.resize(out_size[::-1], _PIL_FILTERS[self.interpolation])
+        return _arrays.wrap(_resize_array(img.array, out_size, self.interpolation, self.antialias))
+
+    def __repr__(self) -> str:
+        return (f"Resize(size={self.size}, interpolation={self.interpolation.value}, max_size={self.max_size}, "
+                f"antialias={self.antialias})")
+
+
+class CenterCrop:
+    """Cut the central ``size`` (h, w) window out of the image, as ``torchvision.transforms.CenterCrop``.
+
+    ``size`` is an int (a square) or (h, w). An image smaller than ``size`` is
+    first padded with zeros (the extra pixel, if any, at the right and bottom).
+    The window's corner is ``round((H - h) / 2)``, ``round((W - w) / 2)``.
+    Works on PIL images (returns a PIL image), H x W x C arrays and ``... x H x W`` Tensors.
+    """
+
+    def __init__(self, size: int | Sequence[int]):
+        if isinstance(size, numbers.Number):
+            size = (int(size), int(size))
+        elif isinstance(size, Sequence) and len(size) == 1:
+            size = (size[0], size[0])
+        if not isinstance(size, Sequence) or len(size) != 2:
+            raise ValueError("Please provide only two dimensions (h, w) for size.")
+        self.size = tuple(size)
+
+    def _box(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom padding, right padding) of the window in an image of ``height`` x ``width``.
+
+        Top and left are in the unpadded image's coordinates: negative when the
+        image is padded on that side.
+        """
+        th, tw = self.size
+        pad_top = (th - height) // 2 if th > height else 0
+        pad_left = (tw - width) // 2 if tw > width else 0
+        pad_bottom = (th - height + 1) // 2 if th > height else 0
+        pad_right = (tw - width + 1) // 2 if tw > width else 0
+        padded_h, padded_w = height + pad_top + pad_bottom, width + pad_left + pad_right
+        top = int(round((padded_h - th) / 2.0)) - pad_top
+        left = int(round((padded_w - tw) / 2.0)) - pad_left
+        return top, left, pad_bottom, pad_right
+
+    def _crop(self, x, h_axis: int):
+        """The window of ``x`` whose height axis is ``h_axis`` (width follows), zero-padded where needed."""
+        height, width = x.shape[h_axis], x.shape[h_axis + 1]
+        top, left, pad_bottom, pad_right = self._box(height, width)
+        if top < 0 or left < 0 or pad_bottom or pad_right:
+            widths = [(0, 0)] * x.ndim
+            widths[h_axis], widths[h_axis + 1] = (max(-top, 0), pad_bottom), (max(-left, 0), pad_right)
+            x = _xp(x).pad(x, widths)
+            top, left = max(top, 0), max(left, 0)
+        window = [slice(None)] * x.ndim
+        window[h_axis], window[h_axis + 1] = slice(top, top + self.size[0]), slice(left, left + self.size[1])
+        return _xp(x).ascontiguousarray(x[tuple(window)])
+
+    def __call__(self, img: Any) -> Any:
+        if isinstance(img, Image.Image):
+            top, left, _, _ = self._box(img.height, img.width)
+            return img.crop((left, top, left + self.size[1], top + self.size[0]))  # Pillow fills outside with 0
+        if isinstance(img, np.ndarray):
+            return self._crop(img, 0)
+        if _arrays.is_tensor(img):
+            if img.ndim < 2:
+                raise ValueError(f"CenterCrop: expected a ... x H x W tensor, got shape {tuple(img.shape)}")
+            return _arrays.wrap(self._crop(img.array, img.ndim - 2))
+        raise TypeError(f"img should be PIL Image, ndarray or Tensor. Got {type(img)}")
+
+    def _batch(self, x: np.ndarray, layout: str) -> tuple[np.ndarray, str]:
+        return self._crop(x, 1 if layout == IMAGES else 2), layout
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
 # The transforms whose ``_batch`` reproduces ``__call__`` on a whole batch.
-_BATCHABLE = (ToTensor, Normalize, RandomHorizontalFlip, RandomCrop, ToPILImage)
+_BATCHABLE = (ToTensor, Normalize, RandomHorizontalFlip, RandomCrop, CenterCrop, ToPILImage)
 
 
 def _batch_plan(transform: Any) -> list | None:
@@ -417,4 +630,5 @@ def _run_batch(plan: list, images: np.ndarray) -> list:
     return [_array_to_pil(sample, None) for sample in x]
 
 
-__all__ = ["Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToPILImage", "ToTensor"]
+__all__ = ["CenterCrop", "Compose", "InterpolationMode", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+           "Resize", "ToPILImage", "ToTensor"]

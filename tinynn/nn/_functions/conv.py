@@ -110,6 +110,9 @@ class Conv2d(Function):
                 w = xp.concatenate([w, bias.reshape(*w.shape[:2], 1).astype(w.dtype)], axis=2)
             self.w = w
         y = xp.empty((n, o, oh, ow), dtype=xp.result_type(x, weight))
+        if n == 0:                                  # an empty batch: an empty result, zero gradients
+            self.chunks = self.saved = []
+            return y
         forward_chunk = self.forward_shifted if self.shifted else self.forward_im2col
         (kh, kw), c = self.kernel, x.shape[1]
         self.chunks = batch_chunks(x, work_size=n * c * kh * kw * oh * ow)   # split by the columns' size
@@ -127,8 +130,9 @@ class Conv2d(Function):
             return backward_chunk(gy[images], saved, None if gx is None else gx[images])
 
         parts = run_parallel(chunk, list(zip(self.chunks, self.saved)))    # (dL/dW, dL/db) of each chunk
-        gw = sum(p[0] for p in parts) if self.needs_grad(1) else None        # dL/dW: sum over the chunks
-        gb = sum(p[1] for p in parts) if self.bias_needs_grad() else None
+        weight = self.inputs[1]
+        gw = sum((p[0] for p in parts), xp.zeros(weight.shape, gy.dtype)) if self.needs_grad(1) else None
+        gb = sum((p[1] for p in parts), xp.zeros(weight.shape[0], gy.dtype)) if self.bias_needs_grad() else None
         return gx, gw, gb
 
     def bias_needs_grad(self) -> bool:

@@ -27,7 +27,7 @@ class MaxPool2d(Function):
         # tiling windows (kernel == stride, no padding or dilation, nothing left over):
         # every input element is in exactly one window, which backward_tiled exploits
         self.tiled = (self.stride == self.kernel and self.pads == (0, 0, 0, 0) and self.dilation == (1, 1)
-                      and x.shape[2:] == (oh * kh, ow * kw))
+                      and x.shape[2:] == (oh * kh, ow * kw) and x.size > 0)
         self.padded = pad2d(x, self.pads, value=-xp.inf)
         if self.tiled:
             self.y = self.forward_tiled(self.padded)
@@ -59,7 +59,9 @@ class MaxPool2d(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         if self.tiled:
-            return (self.backward_tiled(gy, xp),)
+            gpad = self.backward_tiled(gy, xp)
+            self.route_to_nans(gy, gpad)
+            return (gpad,)
         gpad = xp.zeros(self.padded.shape, dtype=gy.dtype)
         unclaimed = xp.ones(gy.shape, dtype=bool)
         for r, c in self._offsets():
@@ -67,9 +69,25 @@ class MaxPool2d(Function):
             hit = (self.padded[:, :, r, c] == self.y) & unclaimed
             gpad[:, :, r, c] += gy * hit
             unclaimed &= ~hit
+        self.route_to_nans(gy, gpad)
         top, bottom, left, right = self.pads
         h, w = gpad.shape[2:]
         return (gpad[:, :, top:h - bottom, left:w - right],)
+
+    def route_to_nans(self, gy, gpad) -> None:
+        """A window holding a NaN has NaN as its maximum; as torch, its gradient goes to its last NaN.
+
+        (``x == y`` is never true for NaN, so the passes above gave such windows
+        nothing.) On the CPU the passes run only when some window is NaN.
+        """
+        xp = get_array_module(gy)
+        if xp is np and not np.isnan(self.y).any():
+            return
+        unclaimed = xp.isnan(self.y)
+        for r, c in reversed(self._offsets()):
+            hit = xp.isnan(self.padded[:, :, r, c]) & unclaimed
+            gpad[:, :, r, c] += gy * hit                                     # dx = gy at the window's last NaN
+            unclaimed &= ~hit
 
     def backward_tiled(self, gy, xp):
         """Windows tile the input: each input's gradient is gy at its window's first maximum, else 0.

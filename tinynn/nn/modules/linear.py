@@ -1,4 +1,4 @@
-"""``Linear`` (y = x W^T + b), ``Identity`` and ``Flatten``."""
+"""``Linear`` (y = x W^T + b), ``Identity``, ``Flatten`` and ``Unflatten``."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +10,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Flatten", "Identity", "Linear"]
+__all__ = ["Flatten", "Identity", "Linear", "Unflatten"]
 
 
 def _new_parameter(*shape: int, device=None, dtype=None) -> Parameter:
@@ -76,3 +76,44 @@ class Flatten(Module):
     def extra_repr(self) -> str:
         """The arguments shown in ``repr``, as torch shows them."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dimension ``dim`` into ``unflattened_size``: ``Unflatten(1, (C, H, W))`` makes (N, C*H*W) (N, C, H, W).
+
+    One entry of ``unflattened_size`` may be -1 (inferred). The inverse of ``Flatten``.
+    """
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for pos, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(size).__name__} at pos {pos}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        """``input`` with dimension ``dim`` reshaped to ``unflattened_size``."""
+        dim = self.dim + input.ndim if self.dim < 0 else self.dim
+        if not 0 <= dim < input.ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, "
+                             f"{input.ndim - 1}], but got {self.dim})")
+        sizes = list(self.unflattened_size)
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        length = input.shape[dim]
+        known = 1
+        for size in sizes:
+            known *= size if size != -1 else 1
+        if (known != length) if -1 not in sizes else (known == 0 or length % known):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {self.dim} "
+                               f"({length}) in the input tensor")
+        return input.reshape(*input.shape[:dim], *sizes, *input.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        """The arguments shown in ``repr``, as torch shows them."""
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,4 +1,5 @@
-"""Loss layers: ``NLLLoss``, ``CrossEntropyLoss``, ``MSELoss`` (``loss_fn(input, target)``)."""
+"""Loss layers (``loss_fn(input, target)``): ``NLLLoss``, ``CrossEntropyLoss``, ``MSELoss``, ``L1Loss``,
+``SmoothL1Loss``, ``HuberLoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``KLDivLoss``."""
 from __future__ import annotations
 
 import warnings
@@ -7,7 +8,8 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["CrossEntropyLoss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
+           "NLLLoss", "SmoothL1Loss"]
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
@@ -26,12 +28,15 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
 class _Loss(Module):
     """Base of the losses: holds ``reduction`` ('mean', 'sum' or 'none')."""
 
+    _reductions = ("mean", "sum", "none")
+
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')")
+        if reduction not in self._reductions:
+            raise ValueError(f"{reduction} is not a valid value for reduction "
+                             f"(use {', '.join(repr(r) for r in self._reductions)})")
         self.reduction = reduction
 
 
@@ -66,7 +71,9 @@ class NLLLoss(_WeightedLoss):
 class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of class indices given raw scores (logits): ``NLLLoss(LogSoftmax(input))`` in one op.
 
-    Same arguments as ``NLLLoss``, plus ``label_smoothing`` (only 0.0 is implemented).
+    Same arguments as ``NLLLoss``, plus ``label_smoothing`` in [0, 1]: the target
+    becomes (1 - eps) * onehot + eps / C. ``target`` may also hold class
+    probabilities (a float tensor of the input's shape).
     """
 
     def __init__(self, weight: Tensor | None = None, size_average: bool | None = None, ignore_index: int = -100,
@@ -87,3 +94,87 @@ class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """``mean((input - target) ** 2)`` (or the sum, or per element, by ``reduction``)."""
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: ``mean(|input - target|)`` (or the sum, or per element, by ``reduction``)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The L1 loss of ``input`` against ``target``."""
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above: 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta."""
+
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The smooth L1 loss of ``input`` against ``target``."""
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta): ``delta`` times ``SmoothL1Loss(beta=delta)``."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The Huber loss of ``input`` against ``target``."""
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (e.g. after ``Sigmoid``): -w (y log x + (1 - y) log(1 - x)).
+
+    ``input`` and ``target`` have the same shape, with values in [0, 1]; ``weight``
+    (broadcast to the input) rescales each element. Each log is clamped to >= -100,
+    as in torch, so a confident wrong answer costs 100, not infinity.
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The binary cross-entropy of ``input`` probabilities against ``target``."""
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """``Sigmoid`` and ``BCELoss`` in one numerically stable op, on raw scores (logits).
+
+    ``pos_weight`` (e.g. one entry per class, broadcast along the last dimension)
+    weights the positive examples: > 1 raises recall, < 1 raises precision.
+    """
+
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", pos_weight: Tensor | None = None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The binary cross-entropy of ``sigmoid(input)`` against ``target``."""
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence: target * (log target - input), with ``input`` in log-space.
+
+    Use ``reduction='batchmean'`` for the true KL divergence (sum / batch size);
+    the default 'mean' divides by every element and warns, as torch does.
+    ``log_target=True`` takes the target as log-probabilities too.
+    """
+
+    _reductions = ("mean", "sum", "none", "batchmean")
+
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 log_target: bool = False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The KL divergence of ``target`` from the distribution whose log is ``input``."""
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

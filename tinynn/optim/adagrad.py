@@ -1,0 +1,94 @@
+"""``Adagrad``: per-weight rates from the sum of squared gradients (Duchi et al.), with torch's update rule."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .._device import get_array_module
+from .._parallel import run_blockwise
+from .._tensor import Tensor
+from .optimizer import Optimizer, _check_implementation_options
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad, computed in torch's order so that results match torch to float32 rounding.
+
+    For each parameter p with gradient g (negated if ``maximize``), at step t::
+
+        g = g + weight_decay * p                   (if weight_decay)
+        clr = lr / (1 + (t - 1) * lr_decay)
+        sum = sum + g * g                          (starts at initial_accumulator_value)
+        p = p - clr * g / (sqrt(sum) + eps)
+
+    As in torch, the state of every parameter (``step``, a float32 scalar
+    tensor, and ``sum``) is created when the optimizer is built.
+    ``foreach`` and ``fused`` choose among torch's equivalent kernels and
+    change nothing here; ``differentiable=True`` is not supported.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10,
+                 foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False,
+                 fused: bool | None = None):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_implementation_options(foreach, fused, differentiable)
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for param in group["params"]:
+                self._init_state(param)
+
+    def _init_state(self, param: Tensor) -> dict[str, Tensor]:
+        """``step = 0`` and ``sum`` filled with the (optimizer-wide) initial accumulator value."""
+        xp = get_array_module(param.array)
+        state = self.state[param]
+        state["step"] = Tensor._wrap(np.zeros((), dtype=np.float32))
+        state["sum"] = Tensor._wrap(xp.full_like(param.array, self.defaults["initial_accumulator_value"]))
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns the closure's loss (or None)."""
+        loss = self._begin_step(closure)
+        for group in self.param_groups:
+            lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
+            hyper = dict(eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
+                         maximize=group["maximize"])
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param] or self._init_state(param)   # a group added after construction
+                step_t = state["step"].array
+                step_t += 1
+                clr = lr / (1 + (float(step_t) - 1) * lr_decay)
+                run_blockwise(lambda p, g, total: adagrad_update(p, g, total, clr=clr, **hyper),
+                              param.array, param.grad.array, state["sum"].array)
+        return loss
+
+
+def adagrad_update(p, g, state_sum, *, clr: float, eps: float, weight_decay: float, maximize: bool) -> None:
+    """One Adagrad update of the array ``p`` (or a block of it) and its sum of squares, in place,
+    from its gradient ``g`` with the decayed rate ``clr``."""
+    xp = get_array_module(p)
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p                                     # g += weight_decay p
+    state_sum += g * g                                               # sum += g^2
+    std = xp.sqrt(state_sum)
+    std += eps                                                       # std = sqrt(sum) + eps
+    update = xp.divide(g, std, out=std)
+    update *= -clr
+    p += update                                                      # p -= clr g / std
