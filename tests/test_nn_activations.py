@@ -97,9 +97,12 @@ def test_inplace_behaviour_matches_relu():
         before = tinynn.tensor([-2.0, 0.5, 7.0])
         expected = make()(before.clone())
         assert make(inplace=True)(before) is before and np.allclose(before.numpy(), expected.numpy())
-    leaf_ = tinynn.tensor([-2.0, 0.5], requires_grad=True)    # while recording: a new tensor, gradients flow
-    out = nn.LeakyReLU(0.1, inplace=True)(leaf_)
-    assert out is not leaf_ and leaf_.tolist() == [-2.0, 0.5]
+    leaf_ = tinynn.tensor([-2.0, 0.5], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        nn.LeakyReLU(0.1, inplace=True)(leaf_)                 # as torch
+    hidden = leaf_ * 1                                         # while recording: in place, and gradients flow
+    out = nn.LeakyReLU(0.1, inplace=True)(hidden)
+    assert out is hidden and hidden.tolist() == pytest.approx([-0.2, 0.5])
     out.sum().backward()
     assert leaf_.grad.tolist() == pytest.approx([0.1, 1.0])
     with tinynn.no_grad():

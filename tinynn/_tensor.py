@@ -11,6 +11,7 @@ import weakref
 import numpy as np
 
 from ._device import CPU, device, device_of, to_device
+from .autograd.version import version_of
 
 
 class Tensor:
@@ -25,6 +26,8 @@ class Tensor:
     grad_fn = None                 # the Function that produced this tensor; None for leaves
     requires_grad: bool = False    # record operations on this tensor?
     _retains_grad: bool = False    # keep .grad although not a leaf (retain_grad)
+    _base: "Tensor | None" = None  # the tensor whose memory a recorded view op made this one share
+    _base_version: int = 0         # the memory's version when that view was made
 
     def __init__(self, data=(), *, requires_grad: bool = False):
         from ._creation import _new_tensor
@@ -97,6 +100,11 @@ class Tensor:
         """Strides in elements, as torch reports them."""
         strides = tuple(s // self.array.itemsize for s in self.array.strides)
         return strides if dim is None else strides[dim]
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory has been changed in place (as torch's ``t._version``)."""
+        return version_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -345,11 +353,11 @@ class Tensor:
 
     def add_(self, other, *, alpha=1):
         """In place: self += alpha * other."""
-        return ops.inplace(self, "add", other if alpha == 1 else _scaled(other, alpha))
+        return ops.inplace(self, "add", other if alpha == 1 else ops.mul(other, alpha))
 
     def sub_(self, other, *, alpha=1):
         """In place: self -= alpha * other."""
-        return ops.inplace(self, "sub", other if alpha == 1 else _scaled(other, alpha))
+        return ops.inplace(self, "sub", other if alpha == 1 else ops.mul(other, alpha))
 
     def mul_(self, other):
         """In place: self *= other."""
@@ -361,11 +369,11 @@ class Tensor:
 
     def addcmul_(self, t1, t2, *, value=1):
         """In place: self += value * t1 * t2."""
-        return ops.inplace(self, "add", _scaled(_unwrap(t1) * _unwrap(t2), value))
+        return ops.inplace(self, "add", ops.mul(ops.mul(t1, t2), value))
 
     def addcdiv_(self, t1, t2, *, value=1):
         """In place: self += value * t1 / t2."""
-        return ops.inplace(self, "add", _scaled(_unwrap(t1) / _unwrap(t2), value))
+        return ops.inplace(self, "add", ops.mul(ops.div(t1, t2), value))
 
     def copy_(self, src):
         """In place: copy ``src`` (broadcast) into this tensor."""
@@ -381,7 +389,19 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):
         """In place: clip to [min, max]."""
-        return ops.inplace(self, "copy", ops.clamp(self.detach(), min, max))
+        return ops.inplace_apply(self, lambda old: ops.clamp(old, min, max), _tensor_among(min, max))
+
+    # In place through a differentiable op (see ``ops.inplace_apply``): x.relu_() is x = relu(x) in x's memory.
+    def relu_(self): return ops.inplace_apply(self, ops.relu)
+    def sigmoid_(self): return ops.inplace_apply(self, ops.sigmoid)
+    def tanh_(self): return ops.inplace_apply(self, ops.tanh)
+    def exp_(self): return ops.inplace_apply(self, ops.exp)
+    def log_(self): return ops.inplace_apply(self, ops.log)
+    def sqrt_(self): return ops.inplace_apply(self, ops.sqrt)
+    def abs_(self): return ops.inplace_apply(self, ops.abs)
+    def neg_(self): return ops.inplace_apply(self, ops.neg)
+    def square_(self): return ops.inplace_apply(self, ops.square)
+    def pow_(self, exponent): return ops.inplace_apply(self, lambda old: ops.pow(old, exponent), exponent)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
         """In place: fill with samples from U(a, b)."""
@@ -482,8 +502,8 @@ class Tensor:
     def minimum(self, other): return ops.minimum(self, other)
     def clamp_min(self, min): return ops.clamp_min(self, min)
     def clamp_max(self, max): return ops.clamp_max(self, max)
-    def clamp_min_(self, min): return ops.inplace(self, "copy", ops.clamp_min(self.detach(), min))
-    def clamp_max_(self, max): return ops.inplace(self, "copy", ops.clamp_max(self.detach(), max))
+    def clamp_min_(self, min): return ops.inplace_apply(self, lambda old: ops.clamp_min(old, min), min)
+    def clamp_max_(self, max): return ops.inplace_apply(self, lambda old: ops.clamp_max(old, max), max)
     def bmm(self, mat2): return ops.bmm(self, mat2)
     def dot(self, other): return ops.dot(self, other)
     def outer(self, vec2): return ops.outer(self, vec2)
@@ -518,17 +538,14 @@ class Tensor:
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
 
 
-def _unwrap(x):
-    return x.array if isinstance(x, Tensor) else x
-
-
 def _sizes(args):
     """``f(0, 1)`` or ``f((0, 1))``: the sizes/dims as one tuple."""
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
-def _scaled(x, alpha):
-    return _unwrap(x) * alpha
+def _tensor_among(*values):
+    """The first tensor among ``values`` (None if there is none)."""
+    return next((v for v in values if isinstance(v, Tensor)), None)
 
 
 def _rebuild_tensor(array, device_name, requires_grad):

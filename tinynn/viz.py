@@ -53,7 +53,8 @@ _INSTALL_HINT = ("Install Graphviz, which provides `dot`: `apt-get install graph
                  "`brew install graphviz` (macOS) or `conda install graphviz`; or paste the .dot file into "
                  "an online viewer such as https://dreampuf.github.io/GraphvizOnline")
 # Function attributes that belong to the graph machinery rather than to the operation.
-_INTERNAL_ATTRS = frozenset({"inputs", "generation", "retained_output", "released"})
+_INTERNAL_ATTRS = frozenset({"inputs", "input_creators", "input_wants_grad", "saved_versions", "generation",
+                             "retained_output", "released"})
 _MAX_ATTR_CHARS = 50
 
 
@@ -284,11 +285,11 @@ def make_dot(tensor: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | N
                 if id(value) not in ids:   # one box per array, even when several operations saved it
                     graph.node(node_id(value), f"{key}\n {_shape_str(value.shape)}", fillcolor=_SAVED_COLOR)
                 graph.edge(ids[id(value)], head, dir="none")
-        for x in fn.inputs:
-            if not getattr(x, "requires_grad", False):
+        for x, creator, wants_grad in zip(fn.inputs, fn.input_creators, fn.input_wants_grad):
+            if not wants_grad:
                 continue              # images, labels, constants: no gradient flows there
-            if x.grad_fn is not None:
-                graph.edge(add_function(x.grad_fn), head)
+            if creator is not None:
+                graph.edge(add_function(creator), head)
             else:
                 graph.edge(add_leaf(x, _PARAM_COLOR), head)
     return graph

@@ -1,7 +1,7 @@
 """The differentiable operations behind ``Tensor``'s methods and ``tinynn``'s functions."""
-from .arithmetic import (add, allclose, check_inplace, div, eq, equal, floor_divide, ge, gt, inplace,
-                         le, logical_and, logical_not, logical_or, lt, matmul, mul, ne, neg, pow,
-                         remainder, sub)
+from .arithmetic import (add, allclose, div, eq, equal, floor_divide, ge, gt, le, logical_and, logical_not,
+                         logical_or, lt, matmul, mul, ne, neg, pow, remainder, sub)
+from .inplace import check_inplace, inplace, inplace_apply
 from .indexing import (argwhere, gather, index_select, masked_fill, masked_fill_, nonzero, scatter,
                        scatter_, scatter_add, scatter_add_)
 from .linear_algebra import bmm, diag, dot, einsum, ger, mm, outer, tril, triu

@@ -5,13 +5,14 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import _GradMode
-from .._device import get_array_module, to_device
+from .._device import get_array_module
 from .._parallel import matmul as array_matmul
 from .out import write_out
 
 
 class Add(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, a, b):
         return a + b
 
@@ -20,6 +21,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, a, b):
         return a - b
 
@@ -28,6 +31,11 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
+    def saved_input_positions(self):
+        return [i for i in (0, 1) if self.needs_grad(1 - i)]   # a for dL/db, b for dL/da
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -37,6 +45,11 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
+    def saved_input_positions(self):
+        return [0, 1] if self.needs_grad(1) else [1]          # b for dL/da; a and b for dL/db
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -47,6 +60,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, a):
         return -a
 
@@ -64,13 +79,18 @@ class Pow(Function):
         a, b, y = self.a, self.b, self.y
         ga = gy * b * a ** (b - 1)        # d(a^b)/da = b a^(b-1)
         gb = None
-        if isinstance(self.inputs[1], Tensor) and self.inputs[1].requires_grad:
+        if self.needs_grad(1):
             xp = get_array_module(y)
             gb = gy * y * xp.log(xp.where(a > 0, a, 1))   # d(a^b)/db = a^b ln a
         return ga, gb
 
 
 class MatMul(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
+    def saved_input_positions(self):
+        return [i for i in (0, 1) if self.needs_grad(1 - i)]   # a for dL/db, b for dL/da
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return array_matmul(a, b)
@@ -268,42 +288,3 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bo
     """True if |a - b| <= atol + rtol |b| everywhere."""
     xp = get_array_module(a.array)
     return bool(xp.allclose(a.array, _operand(b).array, rtol=rtol, atol=atol))
-
-
-# ----------------------------------------------------------- in-place ops
-_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
-
-
-def check_inplace(tensor: Tensor, other) -> None:
-    """Refuse an in-place change that would make recorded gradients wrong.
-
-    tinynn's autograd does not rewrite graphs, so like torch it refuses in-place
-    changes to a leaf that requires grad while gradients are being recorded; it
-    also refuses them on tensors that belong to a recorded graph.
-    """
-    if _GradMode.enabled and tensor.requires_grad:
-        if tensor.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation. Wrap the update in `with tinynn.no_grad():`.")
-        raise RuntimeError("tinynn does not support in-place operations on tensors that are part of "
-                           "a recorded graph; write `x = x + y` instead of `x += y`.")
-    if _GradMode.enabled and isinstance(other, Tensor) and other.requires_grad:
-        raise RuntimeError("in-place operation with an operand that requires grad is not supported; "
-                           "use the out-of-place form.")
-
-
-def inplace(tensor: Tensor, op: str, other) -> Tensor:
-    """Apply ``op`` ("add", "sub", "mul", "div" or "copy") to ``tensor``'s array in place."""
-    check_inplace(tensor, other)
-    value = other.array if isinstance(other, Tensor) else other
-    if isinstance(other, Tensor) and type(value) is not type(tensor.array):
-        if op != "copy":
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
-                               f"two devices, {tensor.device} and {other.device}")
-        value = to_device(value, tensor.device)
-    xp = get_array_module(tensor.array)
-    if op == "copy":
-        tensor.array[...] = value
-    else:
-        getattr(xp, _INPLACE[op].__name__)(tensor.array, value, out=tensor.array, casting="same_kind")
-    return tensor

@@ -13,13 +13,15 @@ import numpy as np
 from .._device import get_array_module, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .arithmetic import check_inplace, inplace
+from .inplace import inplace_apply
 from .out import write_out
 from .reduction import _axes
 from .shape import Where, _scatter_add, getitem, reshape
 
 
 class Gather(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, positions):
         self.positions = positions
 
@@ -35,6 +37,8 @@ class Gather(Function):
 
 class Scatter(Function):
     """``x`` with ``src``'s elements (or one ``value``) written at the addressed positions."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, positions, src_region, value=None, reduce=None):
         self.positions, self.src_region, self.value, self.reduce = positions, src_region, value, reduce
@@ -69,6 +73,8 @@ class Scatter(Function):
 
 
 class ScatterAdd(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, positions, src_region):
         self.positions, self.src_region = positions, src_region
 
@@ -195,20 +201,14 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out=None
     return result if out is None else write_out(result, out, "scatter_add")
 
 
-def _detached(x):
-    return x.detach() if isinstance(x, Tensor) else x
-
-
 def scatter_(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None):
     """In place: ``scatter`` into ``input`` itself."""
-    check_inplace(input, src)
-    return inplace(input, "copy", scatter(input.detach(), dim, index, _detached(src), value=value, reduce=reduce))
+    return inplace_apply(input, lambda old: scatter(old, dim, index, src, value=value, reduce=reduce), src)
 
 
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor):
     """In place: ``scatter_add`` into ``input`` itself."""
-    check_inplace(input, src)
-    return inplace(input, "copy", scatter_add(input.detach(), dim, index, _detached(src)))
+    return inplace_apply(input, lambda old: scatter_add(old, dim, index, src), src)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
@@ -272,14 +272,10 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 
 def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     """In place: ``input`` set to ``value`` where ``mask`` is True (the mask broadcasts to input's shape)."""
-    check_inplace(input, value)
-    fill = _masked_fill_arguments(input, mask, _detached(value))
     shape = _broadcast_shape(mask.shape, input.shape)
     if shape != input.shape:
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}")
-    fill = fill.array if isinstance(fill, Tensor) else fill
-    xp = get_array_module(input.array)
-    return inplace(input, "copy", Tensor._wrap(xp.where(_index_array(mask, input), fill, input.array)))
+    return inplace_apply(input, lambda old: masked_fill(old, mask, value), value)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):

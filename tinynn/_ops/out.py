@@ -24,6 +24,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _GradMode
 from .._device import get_array_module
 from .promotion import dtype_name
+from ..autograd.version import bump_version
 
 
 def write_out(result, out, name: str):
@@ -59,6 +60,7 @@ def _copy_into(result: Tensor, out: Tensor) -> None:
                 "elements with t.resize_(0).", UserWarning, stacklevel=_caller_level())
         out.array = get_array_module(out.array).empty(result.shape, dtype=out.array.dtype)
     out.array[...] = result.array
+    bump_version(out.array)                     # an in-place change (see autograd/version.py)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

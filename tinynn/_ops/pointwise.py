@@ -14,6 +14,8 @@ from .promotion import float_input, promote
 
 
 class Exp(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
         return self.y
@@ -23,6 +25,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return get_array_module(x).log(x)
@@ -32,6 +36,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = get_array_module(x).sqrt(x)
         return self.y
@@ -41,6 +47,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return get_array_module(x).abs(x)
@@ -50,6 +58,8 @@ class Abs(Function):
 
 
 class Tanh(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         xp = get_array_module(x)
         self.y = y = xp.empty_like(x)
@@ -70,6 +80,8 @@ class Tanh(Function):
 
 
 class Relu(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, x):
         self.positive = x > 0
         return get_array_module(x).maximum(x, 0)
@@ -79,6 +91,8 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         xp = get_array_module(x)
         # 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0: neither overflows.
@@ -91,6 +105,8 @@ class Sigmoid(Function):
 
 
 class Clamp(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, low, high):
         self.low, self.high = low, high
 
@@ -108,6 +124,8 @@ class Clamp(Function):
 
 
 class Square(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return x * x
@@ -117,6 +135,8 @@ class Square(Function):
 
 
 class Log1p(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return get_array_module(x).log1p(x)
@@ -126,6 +146,8 @@ class Log1p(Function):
 
 
 class Expm1(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = get_array_module(x).expm1(x)
         return self.y
@@ -135,6 +157,8 @@ class Expm1(Function):
 
 
 class Exp2(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = get_array_module(x).exp2(x)
         return self.y
@@ -144,6 +168,8 @@ class Exp2(Function):
 
 
 class Sin(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return get_array_module(x).sin(x)
@@ -153,6 +179,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         return get_array_module(x).cos(x)
@@ -162,6 +190,8 @@ class Cos(Function):
 
 
 class Reciprocal(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = 1 / x
         return self.y
@@ -171,6 +201,8 @@ class Reciprocal(Function):
 
 
 class Rsqrt(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def forward(self, x):
         self.y = 1 / get_array_module(x).sqrt(x)
         return self.y
@@ -216,6 +248,8 @@ def _erf(x):
 
 
 class Erf(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x = x
         if x.dtype.itemsize < 4:              # float16: compute in float32
@@ -229,6 +263,8 @@ class Erf(Function):
 
 class Rounding(Function):
     """floor, ceil, trunc and round: piecewise constant, so the gradient is 0 (as torch)."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     array_function = ""                       # the NumPy/CuPy function of the same name
 
@@ -261,6 +297,8 @@ class Round(Rounding):
 
 class Maximum(Function):
     """Elementwise max (or min) of two tensors; on ties each side gets half the gradient, as torch."""
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     def __init__(self, largest):
         self.largest = largest

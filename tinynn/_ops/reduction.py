@@ -39,6 +39,8 @@ def _expand_back(gy, shape, axes, keepdim):
 
 
 class Sum(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
 
@@ -51,6 +53,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
 
@@ -64,6 +68,8 @@ class Mean(Function):
 
 
 class Var(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axes, correction, keepdim):
         self.axes, self.correction, self.keepdim = axes, correction, keepdim
 
@@ -81,6 +87,8 @@ class Var(Function):
 
 class Max(Function):
     """Max or min along one dimension; the gradient goes to the chosen element."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, axis, keepdim, largest):
         self.axis, self.keepdim, self.largest = axis, keepdim, largest
@@ -104,6 +112,8 @@ class Max(Function):
 class Amax(Function):
     """amax/amin over several dimensions; ties share the gradient equally (as torch)."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axes, keepdim, largest):
         self.axes, self.keepdim, self.largest = axes, keepdim, largest
 
@@ -121,6 +131,8 @@ class Amax(Function):
 
 
 class Prod(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
 
@@ -142,6 +154,8 @@ class Prod(Function):
 
 
 class Cumsum(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axis):
         self.axis = axis
 

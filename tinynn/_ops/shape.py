@@ -11,6 +11,8 @@ from .reduction import _axes
 
 
 class Reshape(Function):
+    saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -23,6 +25,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
+
     def __init__(self, dims):
         self.dims = dims
 
@@ -34,6 +38,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -45,6 +51,8 @@ class Expand(Function):
 
 
 class Contiguous(Function):
+    saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
+
     def forward(self, x):
         return get_array_module(x).ascontiguousarray(x)
 
@@ -53,6 +61,8 @@ class Contiguous(Function):
 
 
 class Clone(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, x):
         return x.copy()
 
@@ -61,6 +71,8 @@ class Clone(Function):
 
 
 class GetItem(Function):
+    saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
+
     def __init__(self, index):
         self.index = index
 
@@ -79,6 +91,8 @@ class GetItem(Function):
 
 
 class Cat(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -93,6 +107,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -104,7 +120,28 @@ class Stack(Function):
         return tuple(gy.take(i, axis=self.axis) for i in range(gy.shape[self.axis]))  # each input gets its slice
 
 
+class IndexPut(Function):
+    """``out = x.copy(); out[index] = value``: the value written over part of x."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, value):
+        out = x.copy()
+        out[self.index] = value
+        return out
+
+    def backward(self, gy):
+        gx = gy.copy()
+        gx[self.index] = 0                      # d(out)/dx = 1 except where overwritten
+        return gx, gy[self.index]               # d(out)/d(value) = 1 where written (the engine sums a broadcast)
+
+
 class Where(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, condition):
         self.condition = condition
 
@@ -117,6 +154,8 @@ class Where(Function):
 
 
 class Flip(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -128,6 +167,8 @@ class Flip(Function):
 
 
 class Roll(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, shifts, axes):
         self.shifts, self.axes = shifts, axes
 
@@ -140,6 +181,8 @@ class Roll(Function):
 
 
 class Repeat(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, repeats):
         self.repeats = repeats
 
@@ -157,6 +200,8 @@ class Repeat(Function):
 
 
 class ToDtype(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
 
@@ -169,6 +214,8 @@ class ToDtype(Function):
 
 
 class ToDevice(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, target: device):
         self.target = target
 
@@ -327,14 +374,21 @@ def getitem(x: Tensor, index) -> Tensor:
     return GetItem(_index_arrays(index, x))(x)
 
 
+def index_put(x: Tensor, index, value) -> Tensor:
+    """A copy of ``x`` with ``value`` written at ``index`` (differentiable in both)."""
+    index = _index_arrays(index, x)
+    if isinstance(value, Tensor):
+        if type(value.array) is not type(x.array):
+            value = value.to(x.device)
+        return IndexPut(index)(x, value)
+    xp = get_array_module(x.array)
+    return IndexPut(index)(x, xp.asarray(value, dtype=x.dtype))
+
+
 def setitem(x: Tensor, index, value) -> None:
-    """``x[index] = value``, in place (refused on tensors that require grad, as in-place ops)."""
-    from .arithmetic import check_inplace
-    check_inplace(x, value)
-    value = value.array if isinstance(value, Tensor) else value
-    if type(value) is not type(x.array) and hasattr(value, "shape"):
-        value = to_device(value, x.device)
-    x.array[_index_arrays(index, x)] = value
+    """``x[index] = value``, in place (see ``inplace.py``: recorded when x or value is in a graph)."""
+    from .inplace import inplace_apply
+    inplace_apply(x, lambda old: index_put(old, index, value), value)
 
 
 def _same_device(tensors, name):

@@ -74,6 +74,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 class MedianAll(Function):
     """The lower median of all elements; ties share the gradient equally (as torch)."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, x):
         xp = get_array_module(x)
         flat = xp.sort(x.reshape(-1))                # NaN sorts last

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 
+from .function import _check_views_current
 from .grad_mode import no_grad
 
 
@@ -43,6 +44,7 @@ def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
     if tensor.grad_fn is None:
         _accumulate(tensor, grad.copy())
         return
+    _check_views_current([tensor])
 
     handed_out = {id(grad)}                   # ids of arrays stored in some .grad, or the caller's own
     counter = itertools.count()               # tie-breaker for equal generations
@@ -62,11 +64,10 @@ def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
             if fn.retained_output is not None and fn.retained_output() is not None:
                 _accumulate(fn.retained_output(), grad_output, handed_out)
             grads = fn.backward(grad_output)
-            for x, g in zip(fn.inputs, grads):
-                if g is None or not getattr(x, "requires_grad", False):
+            for x, creator, wants_grad, g in zip(fn.inputs, fn.input_creators, fn.input_wants_grad, grads):
+                if g is None or not wants_grad:
                     continue
                 g = sum_to(g, x.shape)
-                creator = x.grad_fn
                 if creator is None:
                     _accumulate(x, g, handed_out)
                 elif creator in pending:

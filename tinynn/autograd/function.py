@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 
 from .grad_mode import _GradMode
-from .version import version_of
+from .version import storage_of, version_of
 
 
 class Function:
@@ -19,6 +19,10 @@ class Function:
 
     generation = 0            # 1 + the largest generation among the inputs' creators
     inputs: tuple = ()        # the Tensors (or constants) the output was computed from
+    # Each input's grad_fn and requires_grad when this node was recorded: an in-place op may later give
+    # the same Tensor object a new history (see _ops/inplace.py), but this node's edge stays where it was.
+    input_creators: tuple = ()
+    input_wants_grad: tuple = ()
     retained_output = None    # weakref to the output when it called ``retain_grad()``
     released = False          # True once backward freed what this node had saved
     # What backward reads, so that changing it in place before backward is an error (see version.py).
@@ -42,7 +46,8 @@ class Function:
     @property
     def next_functions(self) -> tuple:
         """``(node, 0)`` per input as in torch: its grad_fn, a leaf's ``AccumulateGrad``, or None."""
-        return tuple((_next_node(x), 0) for x in self.inputs)
+        return tuple((_next_node(x, creator, wants), 0)
+                     for x, creator, wants in zip(self.inputs, self.input_creators, self.input_wants_grad))
 
     def __repr__(self):
         return f"<{self.name} object>"
@@ -52,8 +57,14 @@ class Function:
         _check_same_device(inputs, arrays)
         output = Tensor._wrap(self.forward(*arrays))
         if _GradMode.enabled and any(getattr(x, "requires_grad", False) for x in inputs):
+            _check_views_current(inputs)
             self.inputs = inputs
+            self.input_creators = tuple(getattr(x, "grad_fn", None) for x in inputs)
+            self.input_wants_grad = tuple(getattr(x, "requires_grad", False) for x in inputs)
             self.saved_versions = self._versions_of_saved(arrays, output.array)
+            output._base = _viewed_input(inputs, output.array)
+            if output._base is not None:
+                output._base_version = version_of(output.array)
             self.generation = 1 + max(
                 (x.grad_fn.generation for x in inputs if getattr(x, "grad_fn", None) is not None),
                 default=0)
@@ -63,11 +74,15 @@ class Function:
 
     def _versions_of_saved(self, arrays, output) -> tuple:
         """The storage versions of the inputs and output that backward will read."""
-        positions = range(len(arrays)) if self.saved_inputs is None else self.saved_inputs
-        saved = [arrays[i] for i in positions if isinstance(self.inputs[i], Tensor)]
+        positions = self.saved_input_positions()
+        saved = [arrays[i] for i in positions if i < len(arrays) and isinstance(self.inputs[i], Tensor)]
         if self.saves_output:
             saved.append(output)
         return tuple((a, version_of(a)) for a in saved)
+
+    def saved_input_positions(self):
+        """Positions of the inputs backward reads: ``saved_inputs``, or all of them when that is None."""
+        return range(len(self.inputs)) if self.saved_inputs is None else self.saved_inputs
 
     def check_saved_versions(self) -> None:
         """Raise torch's error if something backward needs was changed in place after the forward pass."""
@@ -82,12 +97,29 @@ class Function:
 
     def needs_grad(self, i: int) -> bool:
         """Does input ``i`` want a gradient? Backward skips work for those that don't."""
-        return getattr(self.inputs[i], "requires_grad", False)
+        return self.input_wants_grad[i]
 
     def release(self) -> None:
         """Free the inputs and saved arrays; a later backward through this node raises."""
         self.__dict__.clear()
         self.released = True
+
+
+def _check_views_current(inputs) -> None:
+    """Refuse a view whose base was changed in place after the view was made: its values are the new
+    ones, but its recorded history is the old one (torch would rebuild the history; tinynn cannot)."""
+    for x in inputs:
+        if isinstance(x, Tensor) and x._base is not None and version_of(x.array) != x._base_version:
+            raise RuntimeError(
+                f"a view (shape {list(x.shape)}) is used after the tensor it views was changed in place, "
+                "while gradients are recorded; its recorded history no longer matches its values. Make the "
+                "view again after the change.")
+
+
+def _viewed_input(inputs, output):
+    """The input tensor whose memory ``output`` shares (a view: reshape, permute, x[0] ...), else None."""
+    storage = storage_of(output)
+    return next((x for x in inputs if isinstance(x, Tensor) and storage_of(x.array) is storage), None)
 
 
 def _unwrap(x):
@@ -126,12 +158,12 @@ class AccumulateGrad:
 _accumulators: "weakref.WeakValueDictionary[int, AccumulateGrad]" = weakref.WeakValueDictionary()
 
 
-def _next_node(x):
+def _next_node(x, creator, wants_grad):
     """What ``next_functions`` shows for one input: its grad_fn, its leaf's AccumulateGrad, or None."""
-    if not isinstance(x, Tensor) or not x.requires_grad:
+    if not isinstance(x, Tensor) or not wants_grad:
         return None
-    if x.grad_fn is not None:
-        return x.grad_fn
+    if creator is not None:
+        return creator
     node = _accumulators.get(id(x))
     if node is None:
         node = _accumulators[id(x)] = AccumulateGrad(x)

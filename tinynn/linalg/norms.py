@@ -67,6 +67,8 @@ class VectorNorm(Function):
 class SingularValueNorm(Function):
     """'nuc' (the sum of the singular values), 2 (the largest) or -2 (the smallest) of the last two dims."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, ord):
         self.ord = ord
 

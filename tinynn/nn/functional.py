@@ -12,10 +12,13 @@ import warnings
 import numpy as np
 
 from .._device import get_array_module
-from .._ops import relu, sigmoid, tanh  # noqa: F401  (re-exported, as torch.nn.functional does)
+from .._ops import inplace_apply
+from .._ops import relu as _relu
+from .._ops import sigmoid, tanh  # noqa: F401  (re-exported, as torch.nn.functional does)
 from .._ops.reduction import _axes
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.version import bump_version
 from ..random import get_rng
 from ._functions.activation import LogSoftmax, Softmax
 from ._functions.activation import (ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish,
@@ -56,6 +59,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 # ------------------------------------------------------------------ activations
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise; ``inplace=True`` writes the result into ``input`` (see ``ops.inplace_apply``)."""
+    return inplace_apply(input, _relu) if inplace else _relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """``relu(input, inplace=True)``."""
+    return inplace_apply(input, _relu)
+
+
 def _dim(input: Tensor, dim) -> int:
     if dim is None:   # torch's legacy implicit choice
         dim = 0 if input.ndim in (0, 1, 3) else 1
@@ -89,7 +102,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         keep = get_rng().random(input.shape, dtype=np.float32) >= p
     else:
         keep = xp.random.random_sample(input.shape, dtype=np.float32) >= p
-    return Dropout(keep, 1.0 / (1.0 - p))(input)
+    fn = Dropout(keep, 1.0 / (1.0 - p))
+    return inplace_apply(input, fn) if inplace else fn(input)
 
 
 # ------------------------------------------------------------- convolution
@@ -207,10 +221,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     if xp is not np:
         keep = xp.asarray(keep)
     fn = Dropout(keep, 0.0 if p == 1 else 1.0 / (1.0 - p))
-    if inplace and not (is_grad_enabled() and input.requires_grad):
-        input.array[...] = fn.forward(input.array)
-        return input
-    return fn(input)
+    return inplace_apply(input, fn) if inplace else fn(input)
 
 
 def _check_dropout_p(p: float) -> None:
@@ -354,6 +365,7 @@ def _embedding_renorm_(weight: Tensor, indices, max_norm: float, norm_type: floa
     norms = (xp.abs(sub) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(sub.dtype)
     weight.array[rows] = sub * scale[:, None]
+    bump_version(weight.array)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -547,16 +559,8 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 # ----------------------------------------------------- pointwise activations
 def _pointwise(function, input: Tensor, inplace: bool = False) -> Tensor:
-    """``function(input)``; with ``inplace=True`` written into ``input`` when no graph is being recorded.
-
-    As ``nn.ReLU(inplace=True)``: tinynn's autograd does not track in-place
-    changes, so while recording it returns a new tensor instead (same values
-    and gradients as torch).
-    """
-    if inplace and not (is_grad_enabled() and input.requires_grad):
-        input.array[...] = function.forward(input.array)
-        return input
-    return function(input)
+    """``function(input)``, or with ``inplace=True`` the same values written into ``input`` (see ``ops.inplace_apply``)."""
+    return inplace_apply(input, function) if inplace else function(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 from .._device import get_array_module
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
+from ..autograd.version import bump_version
 from .optimizer import Optimizer
 
 __all__ = ["LBFGS"]
@@ -202,6 +203,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = p.numel()
             p.array += step_size * update[offset:offset + numel].reshape(p.array.shape)
+            bump_version(p.array)
             offset += numel
         assert offset == self._numel()
 
@@ -211,6 +213,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data: list) -> None:
         for p, data in zip(self._params, params_data):
             get_array_module(p.array).copyto(p.array, data)
+            bump_version(p.array)
 
     def _evaluate(self, closure: Callable[[], Any]) -> Any:
         """The closure's loss, computed with gradient recording on."""

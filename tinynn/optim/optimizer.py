@@ -24,6 +24,7 @@ from .._device import to_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..nn.parameter import zero_grads
+from ..autograd.version import bump_version
 
 __all__ = ["Optimizer", "required"]
 
@@ -131,13 +132,20 @@ class Optimizer:
         """Start a ``step``: note that it was called (for the lr scheduler) and run ``closure`` if given.
 
         The closure re-evaluates the model and returns the loss; it runs with
-        gradient recording on, as in torch.
+        gradient recording on, as in torch. Then the version of every parameter
+        about to be updated goes up, so a graph built before the step cannot
+        run backward with the changed values.
         """
         self._opt_called = True
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:                 # the update changes them in place (autograd/version.py)
+            for param in group["params"]:
+                if param.grad is not None:
+                    bump_version(param.array)
+        return loss
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once from its ``.grad``; returns the closure's loss (or None)."""

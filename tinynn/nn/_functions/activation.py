@@ -20,6 +20,8 @@ from ...autograd.function import Function  # noqa: E402
 
 
 class Softmax(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -35,6 +37,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saved_inputs = ()                           # backward reads the output only
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -49,6 +53,8 @@ class LogSoftmax(Function):
 
 # ----------------------------------------------------------- pointwise activations
 class LeakyReLU(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, negative_slope):
         self.slope = negative_slope
 
@@ -63,6 +69,8 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): ELU, SELU and CELU."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, alpha, scale=1.0, input_scale=1.0):
         self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
@@ -82,6 +90,8 @@ class ELU(Function):
 
 class GELU(Function):
     """x * Phi(x), Phi the standard normal CDF: exactly (with erf) or with torch's tanh approximation."""
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
     SQRT_1_2 = math.sqrt(0.5)
@@ -111,6 +121,8 @@ class GELU(Function):
 
 
 class SiLU(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         self.x, self.s = x, stable_sigmoid(x)
         return x * self.s                                                # x sigmoid(x)
@@ -121,6 +133,8 @@ class SiLU(Function):
 
 
 class Softplus(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
 
@@ -137,6 +151,8 @@ class Softplus(Function):
 
 
 class Hardtanh(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, min_val, max_val):
         self.min_val, self.max_val = min_val, max_val
 
@@ -150,6 +166,8 @@ class Hardtanh(Function):
 
 
 class Softsign(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, x):
         self.denominator = 1 + get_array_module(x).abs(x)
         return x / self.denominator                                      # x / (1 + |x|)
@@ -159,6 +177,8 @@ class Softsign(Function):
 
 
 class Hardswish(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         xp, t = get_array_module(x), x.dtype.type
         self.x = x
@@ -172,6 +192,8 @@ class Hardswish(Function):
 
 
 class Hardsigmoid(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def forward(self, x):
         xp, t = get_array_module(x), x.dtype.type
         self.inside = (x > -3) & (x < 3)
@@ -182,6 +204,8 @@ class Hardsigmoid(Function):
 
 
 class Mish(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         xp, t = get_array_module(x), x.dtype.type
         self.x = x
@@ -195,6 +219,8 @@ class Mish(Function):
 
 
 class LogSigmoid(Function):
+    saves_output = False                        # backward reads the inputs, not the output
+
     def forward(self, x):
         xp = get_array_module(x)
         self.x = x
@@ -206,6 +232,8 @@ class LogSigmoid(Function):
 
 class PReLU(Function):
     """x if x > 0 else weight * x, with one learned slope per channel (axis 1), or one shared slope."""
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x, weight):
         self.positive = x > 0

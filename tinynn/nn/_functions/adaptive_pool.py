@@ -32,6 +32,8 @@ def tiles(x_shape, out_hw):
 
 
 class AdaptiveAvgPool2d(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, out_hw):
         self.out_hw = out_hw
 
@@ -60,6 +62,8 @@ class AdaptiveAvgPool2d(Function):
 
 class AdaptiveMaxPool2d(Function):
     """The maximum of each adaptive window; ``self.indices`` (N, C, OH, OW): where, in the flattened H*W plane."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, out_hw):
         self.out_hw = out_hw

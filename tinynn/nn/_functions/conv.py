@@ -92,6 +92,8 @@ class Conv2d(Function):
     ``W cols`` already includes it and backward's ``gy cols^T`` gives dL/db as its last column.
     """
 
+    saves_output = False                        # backward reads the inputs, not the output
+
     def __init__(self, stride, pads, dilation, groups, out_hw):
         self.stride, self.pads, self.dilation = stride, pads, dilation
         self.groups, self.out_hw = groups, out_hw

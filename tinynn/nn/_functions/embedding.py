@@ -7,6 +7,8 @@ from ...autograd.function import Function
 
 
 class Embedding(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, indices, padding_idx=None, scale_grad_by_freq=False):
         self.indices, self.padding_idx, self.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
 
@@ -17,7 +19,7 @@ class Embedding(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         rows = self.indices.reshape(-1)
-        gy2 = gy.reshape(rows.size, -1)
+        gy2 = gy.reshape(rows.size, self.weight_shape[1])
         if self.scale_grad_by_freq:
             counts = xp.bincount(rows, minlength=self.weight_shape[0])
             gy2 = gy2 / counts[rows].reshape(-1, 1).astype(gy.dtype)      # each use weighs 1 / (uses in the batch)

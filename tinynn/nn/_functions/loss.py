@@ -21,6 +21,8 @@ def _reduce(per_sample, weights, reduction):
 class NLLLoss(Function):
     """loss_n = -w[t_n] * logp[n, t_n]; input (N, C) with target (N,) (other layouts are reshaped)."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, target, weight, ignore_index, reduction):
         self.target, self.weight = target, weight
         self.ignore_index, self.reduction = ignore_index, reduction
@@ -107,6 +109,8 @@ class CrossEntropyProbs(Function):
     'mean' divides by M (the number of rows), whatever the weights, as torch does.
     """
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, weight, reduction):
         self.weight, self.reduction = weight, reduction
 
@@ -131,6 +135,8 @@ class CrossEntropyProbs(Function):
 
 
 class MSELoss(Function):
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, reduction):
         self.reduction = reduction
 
@@ -163,6 +169,8 @@ def _reduction_grad(gy, reduction, size):
 class L1Loss(Function):
     """|x - y| elementwise, then reduced."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, reduction):
         self.reduction = reduction
 
@@ -179,6 +187,8 @@ class L1Loss(Function):
 
 class SmoothL1Loss(Function):
     """0.5 (x-y)^2 / beta where |x-y| < beta, else |x-y| - 0.5 beta (beta > 0), then reduced."""
+
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, beta, reduction):
         self.beta, self.reduction = beta, reduction
@@ -200,6 +210,8 @@ class SmoothL1Loss(Function):
 class HuberLoss(Function):
     """0.5 (x-y)^2 where |x-y| < delta, else delta (|x-y| - 0.5 delta), then reduced."""
 
+    saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
+
     def __init__(self, delta, reduction):
         self.delta, self.reduction = delta, reduction
 
@@ -219,6 +231,8 @@ class HuberLoss(Function):
 
 class BinaryCrossEntropy(Function):
     """-w (y log x + (1 - y) log(1 - x)) on probabilities x, each log clamped to >= -100 as in torch."""
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     def __init__(self, weight, reduction):
         self.weight, self.reduction = weight, reduction
@@ -253,6 +267,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
     softplus(-x) = -log(sigmoid(x)) = log(1 + e^-|x|) + max(-x, 0) never overflows.
     """
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     def __init__(self, weight, pos_weight, reduction):
         self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
@@ -295,6 +311,8 @@ class KLDiv(Function):
 
     0 log 0 counts as 0; reduced by 'none', 'sum' or 'mean' ('batchmean' is 'sum' / N, in the functional form).
     """
+
+    saves_output = False                        # backward reads the inputs, not the output
 
     def __init__(self, reduction, log_target):
         self.reduction, self.log_target = reduction, log_target

@@ -18,6 +18,8 @@ deviations, merged with Chan et al.'s formula), then normalises its chunk.
 """
 from __future__ import annotations
 
+import math
+
 from ..._device import get_array_module
 from ..._parallel import batch_chunks, run_parallel
 from ...autograd.function import Function
@@ -25,7 +27,7 @@ from ...autograd.function import Function
 
 def _as_ncl(x):
     """(N, C, *spatial) as a (N, C, L) view; (N, C) as (N, C, 1)."""
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))     # (explicit: -1 fails for N = 0)
 
 
 def _channel_sum(xp, a, b=None):
@@ -65,6 +67,8 @@ class BatchNorm(Function):
     After forward, ``self.mean`` and ``self.var`` (biased) are the batch
     statistics, for the caller's running averages.
     """
+
+    saved_inputs, saves_output = (1,), False    # backward reads the weight (x_hat is its own copy)
 
     def __init__(self, eps):
         self.eps = eps
@@ -127,6 +131,8 @@ class BatchNorm(Function):
 class BatchNormFixedStats(Function):
     """Eval mode: normalise with given (running) mean and variance: y = weight * (x - mean) / sqrt(var + eps) + bias."""
 
+    saves_output = False                        # backward reads the inputs, not the output
+
     def __init__(self, mean, var, eps):
         xp = get_array_module(mean)
         self.mean = mean.copy()                     # (the running mean changes in place while training)
@@ -166,6 +172,8 @@ class BatchNormFixedStats(Function):
 
 class LayerNorm(Function):
     """Normalise each sample over its last D values (viewed as (M, D)), then scale and shift elementwise."""
+
+    saved_inputs, saves_output = (1,), False    # backward reads the weight (x_hat is its own copy)
 
     def __init__(self, normalized_size, eps):
         self.size, self.eps = normalized_size, eps

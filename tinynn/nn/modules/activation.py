@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ..._creation import full
-from ..._device import get_array_module
 from ..._tensor import Tensor
-from ...autograd.grad_mode import is_grad_enabled
 from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
@@ -32,13 +30,8 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
-    """Element-wise max(x, 0).
-
-    ``inplace=True`` overwrites the input when no graph is being recorded (under
-    ``no_grad`` or for inputs that do not require grad). tinynn's autograd does
-    not track in-place changes, so while recording it returns a new tensor
-    instead: the values and gradients are the same as torch's.
-    """
+    """Element-wise max(x, 0). ``inplace=True`` writes the result into the input
+    (also in a recorded graph, as torch: see ``tinynn/_ops/inplace.py``)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -46,10 +39,7 @@ class ReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """``max(input, 0)``."""
-        if self.inplace and not (is_grad_enabled() and input.requires_grad):
-            get_array_module(input.array).maximum(input.array, 0, out=input.array)
-            return input
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         """The arguments shown in ``repr``, as torch shows them."""
@@ -93,7 +83,7 @@ def _inplace_repr(inplace: bool) -> str:
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x. ``inplace=True``: as ``ReLU``'s (in place only when no graph is recorded)."""
+    """x if x > 0 else negative_slope * x. ``inplace=True``: as ``ReLU``'s."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()

@@ -53,7 +53,7 @@ class Embedding(Module):
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.array[self.padding_idx] = 0
+                self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         """The rows of ``weight`` at ``input``'s integer indices."""
