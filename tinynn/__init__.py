@@ -44,6 +44,16 @@ long = _np.int64
 int32 = _np.int32
 int = _np.int32
 uint8 = _np.uint8
+int8 = _np.int8
+int16 = _np.int16
+short = _np.int16
+uint16 = _np.uint16
+uint32 = _np.uint32
+uint64 = _np.uint64
+complex64 = _np.complex64
+cfloat = _np.complex64
+complex128 = _np.complex128
+cdouble = _np.complex128
 bool = _np.bool_
 
 clip = clamp

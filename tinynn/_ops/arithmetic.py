@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from .._device import get_array_module
 from .._parallel import matmul as array_matmul
 from .out import write_out
+from .promotion import promote_tensors
 
 
 class Add(Function):
@@ -139,6 +140,8 @@ def _operands(a, b):
         a = _floating(a)
     if isinstance(a, float) and not isinstance(a, bool):
         b = _floating(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype != b.array.dtype:
+        a, b = promote_tensors(a, b)              # torch's rule: int64 + float32 is float32, not float64
     return a, b
 
 

@@ -29,3 +29,30 @@ def promote(a: Tensor, b: Tensor) -> tuple:
     elif kind_b in "biu" and kind_a in "fc":
         b = b.to(a.array.dtype)
     return a, b
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}     # bool < integer < floating < complex
+
+
+def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """The dtype of ``a op b`` by torch's rules, which differ from NumPy's in two ways.
+
+    An integer meets a float: the float's dtype wins (int64 + float32 is float32;
+    NumPy says float64). A 0-d tensor meets a tensor with dimensions: the 0-d one
+    counts only when its category (bool < integer < float < complex) is higher
+    (float32 vector + float64 scalar tensor is float32).
+    """
+    da, db = a.array.dtype, b.array.dtype
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if (a.ndim == 0) != (b.ndim == 0):                  # one 0-d tensor, one with dimensions
+        (dim, d_cat), (zero, z_cat) = ((da, ca), (db, cb)) if b.ndim == 0 else ((db, cb), (da, ca))
+        return zero if z_cat > d_cat else dim
+    if ca != cb:
+        return da if ca > cb else db
+    return np.result_type(da, db)
+
+
+def promote_tensors(a: Tensor, b: Tensor) -> tuple:
+    """``a`` and ``b`` cast to their common dtype by torch's rules (see ``result_dtype``)."""
+    dtype = result_dtype(a, b)
+    return (a if a.array.dtype == dtype else a.to(dtype)), (b if b.array.dtype == dtype else b.to(dtype))

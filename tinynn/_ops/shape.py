@@ -432,8 +432,8 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elementwise ``a`` where ``condition`` is true, else ``b``."""
-    from .arithmetic import _operand
-    a, b = _operand(a), _operand(b)
+    from .arithmetic import _operands
+    a, b = _operands(a, b)                     # numbers and dtypes promoted as for a + b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where() needs at least one tensor among a and b")
     ref = a if isinstance(a, Tensor) else b
