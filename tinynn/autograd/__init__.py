@@ -1,5 +1,6 @@
 """tinynn.autograd: the engine that computes gradients, and ``gradcheck`` to verify them."""
 from .function import Function
+from .custom_function import FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
@@ -13,5 +14,5 @@ def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
         t.backward(g, retain_graph=retain_graph or k < len(tensors) - 1)
 
 
-__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "gradcheck", "inference_mode",
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "GradcheckError", "backward", "enable_grad", "gradcheck", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]

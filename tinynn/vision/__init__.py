@@ -7,6 +7,6 @@
     model = models.resnet18(num_classes=10)
     utils.save_image(images, "batch.png", nrow=8)
 """
-from . import datasets, models, transforms, utils
+from . import datasets, io, models, transforms, utils
 
-__all__ = ["datasets", "models", "transforms", "utils"]
+__all__ = ["datasets", "io", "models", "transforms", "utils"]

@@ -12,6 +12,7 @@ state dict converted from torchvision (each tensor's ``.numpy()``) loads with
 from __future__ import annotations
 
 import warnings
+from enum import Enum
 from typing import Any, Callable, Sequence
 
 from ... import flatten, nn
@@ -223,6 +224,50 @@ def _resnet(name: str, block: type[BasicBlock] | type[Bottleneck], layers: list[
             f"downloaded here); pass weights=None for a randomly initialised model. To start from torchvision's "
             f"weights, load them with torch and pass {{name: tensor.numpy()}} to model.load_state_dict().")
     return ResNet(block, layers, **kwargs)
+
+
+class _Weights(Enum):
+    """torchvision's names for pretrained weights, so that programs importing them run.
+
+    Passing any of them as ``weights=`` raises (pretrained weights cannot be
+    downloaded here); ``weights=None`` builds the randomly initialised model.
+    """
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+class ResNet18_Weights(_Weights):
+    """Weight names of ``resnet18``."""
+    IMAGENET1K_V1 = "resnet18 IMAGENET1K_V1"
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet34_Weights(_Weights):
+    """Weight names of ``resnet34``."""
+    IMAGENET1K_V1 = "resnet34 IMAGENET1K_V1"
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet50_Weights(_Weights):
+    """Weight names of ``resnet50``."""
+    IMAGENET1K_V1 = "resnet50 IMAGENET1K_V1"
+    IMAGENET1K_V2 = "resnet50 IMAGENET1K_V2"
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet101_Weights(_Weights):
+    """Weight names of ``resnet101``."""
+    IMAGENET1K_V1 = "resnet101 IMAGENET1K_V1"
+    IMAGENET1K_V2 = "resnet101 IMAGENET1K_V2"
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(_Weights):
+    """Weight names of ``resnet152``."""
+    IMAGENET1K_V1 = "resnet152 IMAGENET1K_V1"
+    IMAGENET1K_V2 = "resnet152 IMAGENET1K_V2"
+    DEFAULT = IMAGENET1K_V2
 
 
 def _widen(kwargs: dict[str, Any], groups: int, width_per_group: int) -> dict[str, Any]:
