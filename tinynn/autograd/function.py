@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
+from .._device import cuda_context, cuda_index_of, mixed_devices_error
 from .grad_mode import _GradMode
 from .version import storage_of, version_of
 
@@ -30,6 +33,7 @@ class Function:
     saved_inputs: tuple | None = None   # positions of the inputs backward reads (None: all of them)
     saves_output = True                 # does backward read the output (or does the output alias an input)?
     saved_versions: tuple = ()          # (array, its storage's version) for each of those, at forward time
+    cuda_index: int | None = None       # the GPU the inputs are on (forward and backward run there); None: CPU
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -54,31 +58,44 @@ class Function:
 
     def __call__(self, *inputs):
         arrays = [_unwrap(x) for x in inputs]
-        _check_same_device(inputs, arrays)
-        output = Tensor._wrap(self.forward(*arrays))
+        index = _cuda_index(inputs)
+        if index is None:
+            output = Tensor._wrap(self.forward(*arrays))
+        else:                                   # run on the inputs' GPU, and remember it for backward
+            self.cuda_index = index
+            with cuda_context(index):
+                output = Tensor._wrap(self.forward(*arrays))
         if _GradMode.enabled and any(getattr(x, "requires_grad", False) for x in inputs):
-            _check_views_current(inputs)
-            self.inputs = inputs
-            self.input_creators = tuple(getattr(x, "grad_fn", None) for x in inputs)
-            self.input_wants_grad = tuple(getattr(x, "requires_grad", False) for x in inputs)
-            self.saved_versions = self._versions_of_saved(arrays, output.array)
-            output._base = _viewed_input(inputs, output.array)
+            self._record(inputs, arrays, output)
+        return output
+
+    def _record(self, inputs: tuple, arrays: list, output: "Tensor") -> None:
+        """Link ``output`` into the graph: this node, its input edges, and what backward will read."""
+        _check_views_current(inputs)
+        creators, wants_grad, generation = [], [], 0
+        for x in inputs:
+            creator = getattr(x, "grad_fn", None)
+            creators.append(creator)
+            wants_grad.append(getattr(x, "requires_grad", False))
+            if creator is not None and creator.generation > generation:
+                generation = creator.generation
+        self.inputs, self.input_creators, self.input_wants_grad = inputs, tuple(creators), tuple(wants_grad)
+        self.generation = generation + 1
+        self.saved_versions = self._versions_of_saved(arrays, output.array)
+        if getattr(output.array, "base", None) is not None or not isinstance(output.array, np.ndarray):
+            output._base = _viewed_input(inputs, output.array)      # (a NumPy array that owns its memory is no view)
             if output._base is not None:
                 output._base_version = version_of(output.array)
-            self.generation = 1 + max(
-                (x.grad_fn.generation for x in inputs if getattr(x, "grad_fn", None) is not None),
-                default=0)
-            output.requires_grad = True
-            output.grad_fn = self
-        return output
+        output.requires_grad = True
+        output.grad_fn = self
 
     def _versions_of_saved(self, arrays, output) -> tuple:
         """The storage versions of the inputs and output that backward will read."""
-        positions = self.saved_input_positions()
-        saved = [arrays[i] for i in positions if i < len(arrays) and isinstance(self.inputs[i], Tensor)]
+        saved = [arrays[i] for i in self.saved_input_positions()
+                 if i < len(arrays) and isinstance(self.inputs[i], Tensor)]
         if self.saves_output:
             saved.append(output)
-        return tuple((a, version_of(a)) for a in saved)
+        return tuple([(a, version_of(a)) for a in saved]) if saved else ()
 
     def saved_input_positions(self):
         """Positions of the inputs backward reads: ``saved_inputs``, or all of them when that is None."""
@@ -95,6 +112,13 @@ class Function:
                     f"{self.name}, is at version {now}; expected version {version} instead. Change a copy "
                     "(x = x.clone()) or the out-of-place form (x = x + y) instead.")
 
+    @classmethod
+    def apply(cls, *args):
+        """Run a torch-style custom Function (static ``forward(ctx, ...)``/``backward(ctx, ...)`` on
+        tensors): see ``custom_function.py``."""
+        from . import custom_function
+        return custom_function.run_custom_function(cls, args)
+
     def needs_grad(self, i: int) -> bool:
         """Does input ``i`` want a gradient? Backward skips work for those that don't."""
         return self.input_wants_grad[i]
@@ -109,7 +133,7 @@ def _check_views_current(inputs) -> None:
     """Refuse a view whose base was changed in place after the view was made: its values are the new
     ones, but its recorded history is the old one (torch would rebuild the history; tinynn cannot)."""
     for x in inputs:
-        if isinstance(x, Tensor) and x._base is not None and version_of(x.array) != x._base_version:
+        if getattr(x, "_base", None) is not None and version_of(x.array) != x._base_version:
             raise RuntimeError(
                 f"a view (shape {list(x.shape)}) is used after the tensor it views was changed in place, "
                 "while gradients are recorded; its recorded history no longer matches its values. Make the "
@@ -126,14 +150,20 @@ def _unwrap(x):
     return x.array if isinstance(x, Tensor) else x
 
 
-def _check_same_device(inputs, arrays):
-    """Refuse an op that mixes NumPy and CuPy arrays, naming both devices."""
-    kinds = {type(a) for x, a in zip(inputs, arrays) if isinstance(x, Tensor)}
-    if len(kinds) > 1:
-        devices = sorted({str(x.device) for x in inputs if isinstance(x, Tensor)})
-        raise RuntimeError(
-            "Expected all tensors to be on the same device, but found at least two devices, "
-            + " and ".join(devices) + ". Move them with .to(device) first.")
+def _cuda_index(inputs) -> int | None:
+    """The GPU that the tensors among ``inputs`` are on; None when they are on the CPU.
+
+    Tensors on two devices (the CPU and a GPU, or two GPUs) get torch's error,
+    naming both. The CPU path costs one set of array types, as before.
+    """
+    kinds = {type(x.array) for x in inputs if isinstance(x, Tensor)}
+    if np.ndarray in kinds and len(kinds) == 1 or not kinds:
+        return None
+    indices = {cuda_index_of(x.array) for x in inputs if isinstance(x, Tensor)}
+    if len(indices) > 1:
+        names = list(dict.fromkeys(str(x.device) for x in inputs if isinstance(x, Tensor)))
+        raise mixed_devices_error(names[0], names[1])
+    return indices.pop()
 
 
 class AccumulateGrad:
