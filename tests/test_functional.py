@@ -234,9 +234,13 @@ def test_linear(batch, fin, fout, bias, seed, device):
     assert gradcheck(F.linear, args)
 
 
-def test_linear_error_names_the_shapes():
-    with pytest.raises(RuntimeError, match=r"\(64x8 and 3072x512\).*expects 3072 input features but got 8"):
+def test_linear_error_names_the_shapes_as_torch():
+    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(64x8 and 3072x512\)$"):
         F.linear(tinynn.ones(64, 8), tinynn.ones(512, 3072))
+    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(64x8 and 512x32\)$"):
+        F.linear(tinynn.ones(1, 8, 8, 8), tinynn.ones(32, 512))          # the book's missing view()
+    with pytest.raises(RuntimeError, match="both arguments to linear need to be at least 1D"):
+        F.linear(tinynn.ones(()), tinynn.ones(32, 512))
 
 
 def test_dropout_scales_and_is_identity_when_not_training():

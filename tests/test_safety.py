@@ -227,3 +227,16 @@ def test_optimizer_state_of_the_wrong_shape_is_refused_when_loaded():
     good["state"][0]["exp_avg_sq"] = tinynn.zeros(24)
     with pytest.raises(ValueError, match="'exp_avg_sq' of shape"):
         tinynn.optim.Adam([w]).load_state_dict(good)
+
+
+def test_inf_and_nan_results_come_back_silently_as_in_torch():
+    import warnings
+    x = tinynn.tensor([0.0, 1.0, -1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # NumPy's RuntimeWarning would fail the test
+        outs = [tinynn.log(x), tinynn.sqrt(x), 1 / x, x ** -1.0, tinynn.exp(x * 1000)]
+        for out in outs:
+            out.sum().backward()
+        p = tinynn.log(tinynn.softmax(tinynn.tensor([0.0, 104.0]), 0))
+    assert outs[0].tolist()[0] == float("-inf") and np.isnan(outs[1].tolist()[2]) and outs[2].tolist()[0] == np.inf
+    assert p.tolist()[0] == float("-inf")

@@ -1,6 +1,8 @@
 """Arithmetic: + - * / ** @, unary minus, comparisons and in-place updates."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -8,7 +10,7 @@ from ..autograd.function import Function
 from .._device import get_array_module
 from .._parallel import matmul as array_matmul
 from .out import write_out
-from .promotion import promote_tensors
+from .promotion import promote_tensors, quiet_float_errors
 
 
 class Add(Function):
@@ -45,6 +47,7 @@ class Mul(Function):
         return gy * self.b, gy * self.a   # d(ab)/da = b, d(ab)/db = a
 
 
+@quiet_float_errors
 class Div(Function):
     saves_output = False                        # backward reads the inputs, not the output
 
@@ -70,6 +73,7 @@ class Neg(Function):
         return (-gy,)                     # d(-a)/da = -1
 
 
+@quiet_float_errors
 class Pow(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -81,8 +85,12 @@ class Pow(Function):
         ga = gy * b * a ** (b - 1)        # d(a^b)/da = b a^(b-1)
         gb = None
         if self.needs_grad(1):
-            xp = get_array_module(y)
-            gb = gy * y * xp.log(xp.where(a > 0, a, 1))   # d(a^b)/db = a^b ln a
+            if isinstance(a, (int, float)):       # a Python number base, as in 2 ** x: its log on the host
+                log_a = math.log(a) if a > 0 else 0.0
+            else:
+                xp = get_array_module(y)
+                log_a = xp.log(xp.where(a > 0, a, 1))   # (ln a taken as 0 where a <= 0)
+            gb = gy * y * log_a                   # d(a^b)/db = a^b ln a
         return ga, gb
 
 

@@ -121,8 +121,8 @@ def _index_array(index: Tensor, x: Tensor):
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out=None) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` (for dim=1): pick one element per index entry along ``dim``."""
     _check_index_dtype("gather", index)
-    if input.ndim == 0 and index.ndim == 0:
-        result = reshape(gather(reshape(input, 1), 0, reshape(index, 1)), ())
+    if index.ndim == 0 and input.ndim <= 1:      # torch counts a 0-d index as 1-d here: a 0-d result
+        result = reshape(gather(reshape(input, -1), 0, reshape(index, 1)), ())
         return result if out is None else write_out(result, out, "gather")
     (axis,) = _axes(dim, input.ndim)
     if index.ndim != input.ndim:
@@ -135,6 +135,15 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     _check_bounds(array, axis, input.shape[axis])
     result = Gather(_positions(get_array_module(array), array, axis))(input)
     return result if out is None else write_out(result, out, "gather")
+
+
+def _as_1d_when_0d(input: Tensor, index: Tensor, src):
+    """torch counts a 0-d index (and a 0-d src) as 1-d when scattering into a 1-d tensor."""
+    if isinstance(index, Tensor) and index.ndim == 0 and input.ndim == 1:
+        index = reshape(index, 1)
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = reshape(src, 1)
+    return index, src
 
 
 def _scatter_arguments(name: str, input: Tensor, dim: int, index: Tensor, src):
@@ -182,6 +191,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
                        value=value, reduce=reduce)
         result = reshape(flat, ())
         return result if out is None else write_out(result, out, "scatter")
+    index, src = _as_1d_when_0d(input, index, src)
     positions, region = _scatter_arguments("scatter", input, dim, index, src)
     if src is None:
         fill = get_array_module(input.array).asarray(value, dtype=input.dtype)
@@ -196,6 +206,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out=None
     if input.ndim == 0:
         result = reshape(scatter_add(reshape(input, 1), 0, reshape(index, 1), reshape(src, 1)), ())
         return result if out is None else write_out(result, out, "scatter_add")
+    index, src = _as_1d_when_0d(input, index, src)
     positions, region = _scatter_arguments("scatter_add", input, dim, index, src)
     result = ScatterAdd(positions, region)(input, src)
     return result if out is None else write_out(result, out, "scatter_add")

@@ -10,9 +10,10 @@ from .._parallel import run_in_chunks
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .out import write_out
-from .promotion import float_input, promote
+from .promotion import float_input, promote, quiet_float_errors
 
 
+@quiet_float_errors
 class Exp(Function):
     saved_inputs = ()                           # backward reads the output only
 
@@ -24,6 +25,7 @@ class Exp(Function):
         return (gy * self.y,)                 # d(e^x)/dx = e^x
 
 
+@quiet_float_errors
 class Log(Function):
     saves_output = False                        # backward reads the inputs, not the output
 
@@ -35,6 +37,7 @@ class Log(Function):
         return (gy / self.x,)                 # d(ln x)/dx = 1/x
 
 
+@quiet_float_errors
 class Sqrt(Function):
     saved_inputs = ()                           # backward reads the output only
 
@@ -134,6 +137,7 @@ class Square(Function):
         return (2 * gy * self.x,)             # d(x^2)/dx = 2x
 
 
+@quiet_float_errors
 class Log1p(Function):
     saves_output = False                        # backward reads the inputs, not the output
 
@@ -145,6 +149,7 @@ class Log1p(Function):
         return (gy / (1 + self.x),)           # d ln(1+x)/dx = 1/(1+x)
 
 
+@quiet_float_errors
 class Expm1(Function):
     saved_inputs = ()                           # backward reads the output only
 
@@ -156,6 +161,7 @@ class Expm1(Function):
         return (gy * (self.y + 1),)           # d(e^x - 1)/dx = e^x
 
 
+@quiet_float_errors
 class Exp2(Function):
     saved_inputs = ()                           # backward reads the output only
 
@@ -189,6 +195,7 @@ class Cos(Function):
         return (-gy * get_array_module(gy).sin(self.x),)   # d(cos x)/dx = -sin x
 
 
+@quiet_float_errors
 class Reciprocal(Function):
     saved_inputs = ()                           # backward reads the output only
 
@@ -200,6 +207,7 @@ class Reciprocal(Function):
         return (-gy * self.y * self.y,)       # d(1/x)/dx = -1/x^2
 
 
+@quiet_float_errors
 class Rsqrt(Function):
     saved_inputs = ()                           # backward reads the output only
 

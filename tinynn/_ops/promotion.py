@@ -1,4 +1,4 @@
-"""dtype rules shared by the ops: torch's dtype names and how mixed inputs are promoted."""
+"""dtype rules shared by the ops: torch's dtype names, how mixed inputs are promoted, and quiet inf/nan."""
 from __future__ import annotations
 
 import numpy as np
@@ -56,3 +56,22 @@ def promote_tensors(a: Tensor, b: Tensor) -> tuple:
     """``a`` and ``b`` cast to their common dtype by torch's rules (see ``result_dtype``)."""
     dtype = result_dtype(a, b)
     return (a if a.array.dtype == dtype else a.to(dtype)), (b if b.array.dtype == dtype else b.to(dtype))
+
+
+def quiet_float_errors(cls):
+    """Run ``cls``'s forward and backward without NumPy's floating-point warnings.
+
+    ``log(0) = -inf``, ``1 / 0 = inf`` and ``sqrt(-1) = nan`` are the IEEE
+    answers; torch returns them silently, and so does tinynn (NumPy would
+    print "RuntimeWarning: divide by zero encountered in log").
+    """
+    for name in ("forward", "backward"):
+        method = getattr(cls, name)
+
+        def quiet(*args, _method=method):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return _method(*args)
+
+        quiet.__name__, quiet.__qualname__, quiet.__doc__ = method.__name__, method.__qualname__, method.__doc__
+        setattr(cls, name, quiet)
+    return cls

@@ -10,6 +10,8 @@ from __future__ import annotations
 import heapq
 import itertools
 
+import numpy as np
+
 from .._device import cuda_context, cuda_index_of, device_of, get_array_module, on_device_of, to_device
 from .function import _check_views_current
 from .grad_mode import no_grad
@@ -48,7 +50,7 @@ def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
     counter = itertools.count()               # tie-breaker for equal generations
     pending = {tensor.grad_fn: grad}          # node -> gradient of its output so far
     heap = [(-tensor.grad_fn.generation, next(counter), tensor.grad_fn)]
-    with no_grad():
+    with no_grad(), np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # inf/nan silently, as torch
         while heap:
             _, _, fn = heapq.heappop(heap)
             if fn.cuda_index is None:

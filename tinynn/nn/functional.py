@@ -7,11 +7,12 @@ and backward formulas sit side by side.
 from __future__ import annotations
 
 
+import math
 import warnings
 
 import numpy as np
 
-from .._device import get_array_module
+from .._device import get_array_module, to_device
 from .._ops import inplace_apply
 from .._ops import relu as _relu
 from .._ops import sigmoid, tanh  # noqa: F401  (re-exported, as torch.nn.functional does)
@@ -49,12 +50,12 @@ def _shape_str(shape) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, with W of shape (out_features, in_features)."""
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(input.shape[:-1] or (1,))}"
-            f"{'x' + str(input.shape[-1]) if input.ndim else ''} and "
-            f"{weight.shape[1]}x{weight.shape[0]}): the layer expects {weight.shape[-1]} input "
-            f"features but got {input.shape[-1] if input.ndim else 0}")
+    if input.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are 0D and {weight.ndim}D")
+    if input.shape[-1] != weight.shape[-1]:     # torch's text: the input seen as a matrix of rows of features
+        rows = math.prod(input.shape[:-1])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
     return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
 
 
@@ -95,13 +96,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    xp = get_array_module(input.array)
     if p == 1:
         return input * 0
-    if xp is np:
-        keep = get_rng().random(input.shape, dtype=np.float32) >= p
-    else:
-        keep = xp.random.random_sample(input.shape, dtype=np.float32) >= p
+    keep = get_rng().random(input.shape, dtype=np.float32) >= p     # (drawn on the host: a seed reproduces it anywhere)
+    if input.is_cuda:
+        keep = to_device(keep, input.device)                         # one copy of the mask to the GPU
     fn = Dropout(keep, 1.0 / (1.0 - p))
     return inplace_apply(input, fn) if inplace else fn(input)
 
@@ -216,10 +215,9 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
         return input
     lead = 2 if batched else 1
     mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    xp = get_array_module(input.array)
     keep = get_rng().random(mask_shape, dtype=np.float32) >= p     # (drawn on the host: a seed reproduces it anywhere)
-    if xp is not np:
-        keep = xp.asarray(keep)
+    if input.is_cuda:
+        keep = to_device(keep, input.device)
     fn = Dropout(keep, 0.0 if p == 1 else 1.0 / (1.0 - p))
     return inplace_apply(input, fn) if inplace else fn(input)
 
