@@ -24,10 +24,14 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-MODELS = ("fc", "fcdeep", "net", "netwidth")
+MODELS = ("fc", "fcdeep", "net", "netwidth", "batchnorm", "resdeep", "best")
 MODEL_TITLES = {"fc": "FC 3072-512-2", "fcdeep": "FC deep 3072-1024-512-128-2",
-                "net": "Net (width 16)", "netwidth": "Net width 32"}
-FLAT = {"fc": True, "fcdeep": True, "net": False, "netwidth": False}
+                "net": "Net (width 16)", "netwidth": "Net width 32",
+                "batchnorm": "NetBatchNorm (book)", "resdeep": "NetResDeep, 10 blocks (book)",
+                "best": "cifar2_best.py's network"}
+FLAT = {"fc": True, "fcdeep": True, "net": False, "netwidth": False, "batchnorm": False, "resdeep": False,
+        "best": False}
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
 # ------------------------------------------------------------------ helpers
@@ -175,10 +179,35 @@ def _build(which, nn, optim, Net, width):
         model, loss_fn = Net(width or 16), nn.CrossEntropyLoss()
     elif which == "netwidth":
         model, loss_fn, wd = Net(width or 32), nn.CrossEntropyLoss(), 1e-3
+    elif which in ("batchnorm", "resdeep", "best"):
+        return _example_model(which, nn, optim)
     else:
         raise ValueError(f"unknown model {which!r}; choose from {', '.join(MODELS)}")
     opt = optim.SGD(model.parameters(), lr=1e-2, weight_decay=wd)
     return model, loss_fn, opt
+
+
+def _example_model(which, nn, optim):
+    """(model, loss_fn, optimizer) of the examples' networks, on ``nn`` (tinynn.nn or torch.nn).
+
+    ``batchnorm`` and ``resdeep`` (10 blocks) are the book's classes (examples/cifar2_models.py,
+    PyTorch's from the same source through ``torch_versions()``) with the book's SGD (lr 1e-2,
+    3e-3 for resdeep); ``best`` is examples/cifar2_best.py's network with its optimizer (SGD,
+    Nesterov momentum 0.9, weight decay 5e-4, lr 0.05; its augmentation and rate schedule are
+    not part of the timed step).
+    """
+    if EXAMPLES not in sys.path:
+        sys.path.insert(0, EXAMPLES)
+    import cifar2_models
+    on_torch = nn.__name__.startswith("torch")
+    if which == "best":
+        from cifar2_best import DEFAULT_LR, MOMENTUM, WEIGHT_DECAY, best_model
+        model = best_model(nn)
+        opt = optim.SGD(model.parameters(), lr=DEFAULT_LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY)
+        return model, nn.CrossEntropyLoss(), opt
+    spec = (cifar2_models.torch_versions() if on_torch else cifar2_models).CONV_MODELS[which]
+    model = spec()
+    return model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=spec.lr)
 
 
 def n_parameters(model) -> int:

@@ -5,6 +5,8 @@
     python benchmarks/bench_cifar2.py --models net,fc --epochs 5 --batch-size 64 --device cpu
     python benchmarks/bench_cifar2.py --real-data ~/data    # folder holding cifar-10-batches-py
     python benchmarks/bench_cifar2.py --scaling [--compare-torch]   # batch 16..1024, Net width 16/32/64
+    python benchmarks/bench_cifar2.py --count-gpu-calls     # CuPy calls per step, on the CuPy stand-in
+    python benchmarks/bench_cifar2.py --device gpu --compare-torch  # a real GPU: batch 64 and 1024 vs torch CUDA
 
 One epoch = 10,000 3x32x32 float32 images (synthetic by default, or the
 bird/airplane subset of CIFAR-10), batch 64, shuffled: forward, loss,
@@ -14,6 +16,18 @@ libraries train the same model on the same batches in the same process,
 alternating epoch by epoch, and the ratio tinynn/torch is the median of the
 per-epoch ratios (the machine is noisy; a ratio of neighbouring epochs
 survives that noise far better than two separate runs).
+
+On the GPU (``--device gpu``) both libraries keep the data on the device and
+gather each batch there (the index of each batch is copied over), as the
+examples do, and every clock is read after synchronising the device
+(``cupy.cuda.Device().synchronize()``, ``torch.cuda.synchronize()``). Without
+a ``--batch-size`` it runs batch 64 and batch 1024. It needs an NVIDIA GPU
+with CuPy (and, with ``--compare-torch``, PyTorch with CUDA), and says in one
+line what is missing otherwise.
+
+``--count-gpu-calls`` needs no GPU: it trains each model for a few steps on
+the CuPy stand-in (``../shared/tools/fakecupy``) and prints the CuPy calls
+per step, by name and by tinynn function, and the host syncs (see gpu_calls.py).
 
 Peak RSS is measured in separate child processes (``--rss-only tinynn|torch``),
 one per library and model, so the two libraries don't inflate each other's
@@ -31,6 +45,7 @@ import sys
 
 from _common import (FLAT, MODEL_TITLES, MODELS, Sync, batches, build_tinynn, build_torch, import_torch,
                      load_data, markdown_table, median, n_parameters, now, peak_rss_mb)
+import gpu_calls
 
 import numpy as np
 
@@ -65,10 +80,21 @@ class Runner:
         return t.to("cuda") if self.device == "gpu" else t
 
     def batch(self, x, y, idx):
+        if self.device == "gpu":
+            return self.gpu_batch(x, y, idx)
         xb = x[idx]
         if self.flat:
             xb = xb.reshape(len(idx), -1)
         return self.to_tensor(xb), self.to_tensor(y[idx])
+
+    def gpu_batch(self, x, y, idx):
+        """The batch gathered on the GPU from the data copied there once; only ``idx`` is copied per step."""
+        if getattr(self, "_on_gpu", (None,))[0] is not x:
+            self._on_gpu = (x, self.to_tensor(x), self.to_tensor(y))
+        _, xd, yd = self._on_gpu
+        index = self.to_tensor(np.ascontiguousarray(idx, dtype=np.int64))
+        xb, yb = xd[index], yd[index]
+        return (xb.view(xb.shape[0], -1) if self.flat else xb), yb
 
     def epoch(self, x, y, order, phases: bool = True):
         """Train one epoch over the index arrays in ``order``; returns (seconds, (fwd, bwd, opt) seconds)."""
@@ -124,7 +150,8 @@ def bench_model(which, args, data, torch=None, width=None):
         order = batches(len(xt), args.batch_size, seed=e)
         steps = len(order)
         for lib in (libs if e % 2 == 0 else libs[::-1]):     # alternate who goes first
-            total, phases = runners[lib].epoch(xt, yt, order)
+            # (on the GPU the step breakdown would need a sync per phase, which slows the epoch: not taken)
+            total, phases = runners[lib].epoch(xt, yt, order, phases=args.device != "gpu")
             if e >= args.warmup:
                 epochs[lib].append((total, phases))
     out = {"model": which, "params": runners["tinynn"].params, "steps": steps, "width": width}
@@ -240,11 +267,70 @@ def scaling(args, data, torch):
     return markdown_table(["model", "setting", "tinynn epoch s", "torch epoch s", "ratio tinynn/torch"], rows)
 
 
+# ------------------------------------------------------------------ GPU
+GPU_TARGETS = {64: 1.5, 1024: 1.2}        # issue 16: tinynn epoch time at most this many times PyTorch's
+
+
+def require_gpu(compare_torch: bool):
+    """Exit with one line saying what is missing unless a real CUDA GPU (and, to compare, torch CUDA) is here."""
+    def fail(message):
+        print(f"error: --device gpu: {message}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        import cupy
+    except ImportError:
+        fail("CuPy is not installed (pip install 'tinynn[gpu]', see the README); no GPU to time")
+    if gpu_calls.is_stand_in(cupy):
+        fail("`import cupy` gives the CuPy stand-in, which cannot be timed; use --count-gpu-calls on it")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # noqa: BLE001 - CuPy without a driver or a device
+        fail(f"CuPy finds no CUDA device ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+    if count == 0:
+        fail("CuPy finds no CUDA device")
+    if not compare_torch:
+        return None
+    torch = import_torch()
+    if torch is None:
+        fail("--compare-torch needs PyTorch, which is not installed")
+    if not torch.cuda.is_available():
+        fail(f"--compare-torch needs PyTorch with CUDA; torch {torch.__version__} sees no CUDA device")
+    return torch
+
+
+def gpu_comparison(args, data, torch) -> str:
+    """Epoch times on the GPU, tinynn and (when given) torch, at each batch size; ratios against the targets."""
+    rows = []
+    for bs in args.gpu_batch_sizes:
+        a = argparse.Namespace(**{**vars(args), "batch_size": bs})
+        for which in args.models.split(","):
+            r = bench_model(which, a, data, torch)
+            t = r["tinynn"]
+            row = [MODEL_TITLES[which], str(bs), f"{t['epoch_s']:.3f}", f"{t['img_s']:,.0f}"]
+            if torch is not None:
+                target = GPU_TARGETS.get(bs)
+                row += [f"{r['torch']['epoch_s']:.3f}", f"**{r['ratio']:.2f}**",
+                        " ".join(f"{x:.2f}" for x in r["ratios"]), f"<= {target}" if target else "-",
+                        ("yes" if r["ratio"] <= target else "NO") if target else "-"]
+            rows.append(row)
+            print(" | ".join(row), flush=True)
+    header = ["model", "batch", "tinynn epoch s", "tinynn img/s"]
+    if torch is not None:
+        header += ["torch epoch s", "ratio tinynn/torch (median)", "per-epoch ratios", "target", "meets"]
+    return markdown_table(header, rows)
+
+
+def gpu_name() -> str:
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=None, help="default 64 (on the GPU: 64 and 1024)")
     ap.add_argument("--epochs", type=int, default=3, help="timed epochs (median reported), at least 3")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--real-data", metavar="PATH", default=None,
@@ -252,15 +338,32 @@ def main():
     ap.add_argument("--compare-torch", action="store_true", help="alternate epochs with PyTorch, report ratios")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child processes")
     ap.add_argument("--scaling", action="store_true", help="epoch time by batch size and by Net width")
+    ap.add_argument("--count-gpu-calls", action="store_true",
+                    help="count the CuPy calls of a training step on the CuPy stand-in (no GPU needed)")
     ap.add_argument("--rss-only", choices=("tinynn", "torch"), help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    args.gpu_batch_sizes = [args.batch_size] if args.batch_size else list(GPU_TARGETS)
+    args.batch_size = args.batch_size or 64
     if args.rss_only:
         return rss_only(args)
     for m in args.models.split(","):
         if m not in MODELS:
             ap.error(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
+    if args.count_gpu_calls:
+        gpu_calls.use_stand_in()
+        print(f"CuPy calls per training step, batch {args.batch_size}, on the CuPy stand-in "
+              f"({gpu_calls.STAND_IN})\n", flush=True)
+        print(gpu_calls.report([gpu_calls.count_steps(m, args.batch_size) for m in args.models.split(",")]))
+        return
 
+    if args.device == "gpu":
+        torch = require_gpu(args.compare_torch)
+        data = load_data(args.real_data)
+        print(machine_line(args, torch) + f", GPU {gpu_name()}", flush=True)
+        print()
+        print(gpu_comparison(args, data, torch))
+        return
     torch = import_torch() if args.compare_torch else None
     if args.compare_torch and torch is None:
         print("PyTorch is not installed: running tinynn alone", file=sys.stderr)

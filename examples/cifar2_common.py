@@ -1,4 +1,4 @@
-"""What the two CIFAR-2 examples share: options, data, the training loop, reports.
+"""What the CIFAR-2 examples share: options, data, the training loop, reports.
 
 The pipeline is the one of *Deep Learning with PyTorch*, ch. 7-8:
 CIFAR-10 -> keep airplanes (label 0) and birds (label 2) -> ToTensor and
@@ -105,8 +105,61 @@ def evaluate(model, images, labels, batch_size: int, flatten: bool):
     return correct / len(images)
 
 
-def train(model, loss_fn, optimizer, train_set, val_set, args, flatten: bool, dev) -> float:
-    """The seeds' training loop; prints one line per epoch and returns the final validation accuracy."""
+class EpochProgress:
+    """How far an epoch has got, as one line rewritten in place (``\\r``) on a terminal.
+
+    It stays silent when ``stream`` is not a terminal (redirected output keeps one
+    line per epoch) and during the epoch's first ``delay`` seconds (short epochs
+    show nothing); then it redraws at most every ``interval`` seconds. ``clear()``
+    blanks the line before the epoch's report is printed.
+    """
+
+    def __init__(self, epoch: int, epochs: int, steps: int, stream=None, delay: float = 2.0,
+                 interval: float = 0.25, clock=time.perf_counter):
+        self.epoch, self.epochs, self.steps = epoch, epochs, steps
+        self.stream = sys.stdout if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.clock, self.interval = clock, interval
+        self.start = clock()
+        self.next_draw = self.start + delay
+        self.width = 0                        # length of the line on screen, 0 when none
+
+    def update(self, steps_done: int, mean_loss) -> None:
+        """Redraw after ``steps_done`` steps if due; ``mean_loss()`` (called only then) gives the loss so far."""
+        if not self.enabled:
+            return
+        now = self.clock()
+        if now < self.next_draw:
+            return
+        self.next_draw = now + self.interval
+        elapsed = now - self.start
+        left = elapsed / max(steps_done, 1) * (self.steps - steps_done)
+        text = (f"Epoch {self.epoch:3d}/{self.epochs}  step {steps_done}/{self.steps}  "
+                f"loss {mean_loss():.4f}  {elapsed:5.1f} s, about {left:.0f} s left")
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        """Blank the progress line, if one is shown, and put the cursor back at its start."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def l2_penalty(model):
+    """The book's explicit L2 term (its ``training_loop_l2reg``): the sum of every parameter's squares."""
+    return sum(p.pow(2.0).sum() for p in model.parameters())
+
+
+def train(model, loss_fn, optimizer, train_set, val_set, args, flatten: bool, dev, l2: float = 0.0) -> float:
+    """The seeds' training loop; prints one line per epoch and returns the final validation accuracy.
+
+    ``l2 > 0`` adds ``l2 * l2_penalty(model)`` to each step's loss, as the book's
+    ``training_loop_l2reg`` does; the loss printed is then that penalised loss.
+    """
     train_images, train_labels = train_set
     val_images, val_labels = val_set
     train_loader = DataLoader(TensorDataset(train_images, train_labels), batch_size=args.batch_size, shuffle=True)
@@ -115,16 +168,25 @@ def train(model, loss_fn, optimizer, train_set, val_set, args, flatten: bool, de
         start = time.perf_counter()
         total_loss = torch.zeros((), device=dev)      # accumulated on the device: no sync per step
         correct = torch.zeros((), dtype=torch.int64, device=dev)
-        for step, (imgs, labels) in enumerate(train_loader):
-            outputs = model(imgs.view(imgs.shape[0], -1) if flatten else imgs)
-            loss = loss_fn(outputs, labels)
-            if epoch == 1 and step == 0 and args.graph:
-                write_graph(loss, model, args.graph)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss = total_loss + loss.detach() * len(labels)
-            correct = correct + (outputs.detach().argmax(dim=1) == labels).sum()
+        seen = 0
+        progress = EpochProgress(epoch, args.epochs, len(train_loader))
+        try:
+            for step, (imgs, labels) in enumerate(train_loader):
+                outputs = model(imgs.view(imgs.shape[0], -1) if flatten else imgs)
+                loss = loss_fn(outputs, labels)
+                if l2:
+                    loss = loss + l2 * l2_penalty(model)
+                if epoch == 1 and step == 0 and args.graph:
+                    write_graph(loss, model, args.graph)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total_loss = total_loss + loss.detach() * len(labels)
+                correct = correct + (outputs.detach().argmax(dim=1) == labels).sum()
+                seen += len(labels)
+                progress.update(step + 1, lambda: (total_loss / seen).item())
+        finally:
+            progress.clear()
         n = len(train_images)
         train_acc, mean_loss = (correct / n).item(), (total_loss / n).item()
         accuracy = evaluate(model, val_images, val_labels, args.batch_size, flatten).item()
@@ -194,7 +256,7 @@ def run(main) -> None:
         sys.exit(130)
 
 
-def check_options(args, weight_decay: float = 0.0) -> None:
+def check_options(args, weight_decay: float = 0.0, l2: float = 0.0) -> None:
     """Refuse, before any work, numbers that cannot train and output paths that cannot be written."""
     if args.epochs < 0 or args.batch_size < 1:
         raise UsageError("--epochs must be >= 0 and --batch-size >= 1")
@@ -202,6 +264,8 @@ def check_options(args, weight_decay: float = 0.0) -> None:
         raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
         raise UsageError(f"--weight-decay must be a finite number >= 0, got {weight_decay}")
+    if not (math.isfinite(l2) and l2 >= 0):
+        raise UsageError(f"--l2 must be a finite number >= 0, got {l2}")
     if not 0 <= args.seed < 2**64:
         raise UsageError(f"--seed must be between 0 and 2**64 - 1, got {args.seed}")
     for option in ("save", "predictions", "graph"):
@@ -221,9 +285,12 @@ def check_writable(path: str, option: str) -> None:
         raise UsageError(f"{option} {path}: permission denied")
 
 
-def pipeline(args, build_model, loss_fn, flatten: bool, weight_decay: float = 0.0) -> None:
-    """Everything after argument parsing: data, model, training, reports, saving."""
-    check_options(args, weight_decay)
+def pipeline(args, build_model, loss_fn, flatten: bool, weight_decay: float = 0.0, l2: float = 0.0) -> None:
+    """Everything after argument parsing: data, model, training, reports, saving.
+
+    ``weight_decay`` goes to SGD; ``l2`` is the book's explicit penalty added to the loss (see ``train``).
+    """
+    check_options(args, weight_decay, l2)
     dev = resolve_device(args.device)
     torch.manual_seed(args.seed)
     cifar2, cifar2_val = load_cifar2(args.data_dir, download=not args.no_download)
@@ -236,7 +303,9 @@ def pipeline(args, build_model, loss_fn, flatten: bool, weight_decay: float = 0.
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"Model: {n_params:,} parameters\n{model}")
     optimizer = optim.SGD(model.parameters(), lr=args.lr, weight_decay=weight_decay)
-    accuracy = train(model, loss_fn, optimizer, train_set, val_set, args, flatten, dev)
+    print(f"Optimizer: SGD, lr {args.lr:g}, weight decay {weight_decay:g}"
+          + (f", L2 penalty {l2:g} added to the loss" if l2 else ""))
+    accuracy = train(model, loss_fn, optimizer, train_set, val_set, args, flatten, dev, l2)
     if args.epochs == 0:
         accuracy = evaluate(model, *val_set, args.batch_size, flatten).item()
     if args.save:

@@ -1,10 +1,50 @@
-"""Shared test set-up: hypothesis profile and the device fixture (CPU always, CUDA when present)."""
+"""Shared test set-up: hypothesis profile and the device fixture (CPU always; CUDA on a GPU, or on the CuPy stand-in).
+
+The ``device`` fixture's "cuda" runs the GPU path on real CuPy where a CUDA
+device is present. Without one, it runs on the strict NumPy-backed CuPy
+stand-in kept beside the repository (``<repo>/../shared/tools/fakecupy``; it
+refuses what CuPy refuses, see its README), which these tests put on
+``sys.path`` before anything imports ``cupy``. Without either, it is skipped.
+"""
 import os
+import sys
+from pathlib import Path
 
 # The tests multiply small matrices: one BLAS thread is as fast, and it cannot stall waiting for
 # a second core that a busy machine has given to another process. (Must precede numpy's import.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# The CuPy stand-in, beside the repository (CI clones the repository next to ../shared); never copied into it.
+STAND_IN_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "tools" / "fakecupy"
+
+
+def is_stand_in(cupy_module) -> bool:
+    """True for the NumPy-backed stand-in (its version says "+fake"), False for real CuPy."""
+    return "+fake" in getattr(cupy_module, "__version__", "")
+
+
+def _choose_cupy() -> str | None:
+    """Which CuPy the GPU tests run on: "cupy" (real CuPy on a CUDA device), "stand-in", or None (neither).
+
+    Must run before tinynn first imports ``cupy``. Real CuPy that sees no device
+    is unloaded again, and the stand-in takes its place.
+    """
+    try:
+        import cupy
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            return "stand-in" if is_stand_in(cupy) else "cupy"
+    except Exception:            # not installed, or installed without a driver or device
+        pass
+    if not (STAND_IN_PATH / "cupy" / "__init__.py").is_file():
+        return None
+    for name in [name for name in sys.modules if name.startswith("cupy")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(STAND_IN_PATH))
+    return "stand-in"
+
+
+GPU_BACKEND = _choose_cupy()
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -17,11 +57,12 @@ settings.register_profile(
 settings.load_profile("tinynn")
 
 CUDA = tinynn.cuda.is_available()
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu,
-                                              pytest.mark.skipif(not CUDA, reason="no CUDA device")])]
+GPU_STAND_IN = CUDA and is_stand_in(sys.modules.get("cupy"))   # the "GPU" is the stand-in (no SVD, no timing)
+NO_GPU = f"no CUDA device, and no CuPy stand-in at {STAND_IN_PATH}"
+DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(not CUDA, reason=NO_GPU)])]
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """Run the test once on the CPU (NumPy) and once on the GPU (CuPy, skipped without CUDA)."""
+    """Run the test once on the CPU (NumPy) and once on the GPU (CuPy or its stand-in, skipped without both)."""
     return request.param

@@ -1,4 +1,6 @@
 """torch-style custom Functions: static forward(ctx, ...) / backward(ctx, ...) called through apply."""
+import re
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,8 @@ def test_apply_gives_values_gradients_and_a_named_node(device):
     x = leaf(np.linspace(-1, 1, 7), device)
     y = Legendre3.apply(x)
     np.testing.assert_allclose(y.detach().cpu().numpy(), 0.5 * (5 * np.linspace(-1, 1, 7) ** 3 - 3 * np.linspace(-1, 1, 7)))
-    assert y.grad_fn.name == "Legendre3Backward"
+    assert y.grad_fn.name() == "Legendre3Backward"                 # as torch's custom nodes
+    assert re.fullmatch(r"<tinynn\.autograd\.function\.Legendre3Backward object at 0x[0-9a-f]+>", repr(y.grad_fn))
     assert gradcheck(Legendre3.apply, (x,))
     assert gradcheck(lambda t: ScaledBy.apply(t, 2.5) * t, (x,))
 

@@ -724,3 +724,19 @@ def test_a_0d_index_counts_as_1d_for_a_1d_tensor_as_in_torch():
     assert tinynn.zeros(4).scatter_add(0, tinynn.tensor(1), tinynn.tensor(2.0)).tolist() == [0, 2, 0, 0]
     picked = tinynn.arange(10.0).gather(0, tinynn.tensor(3))
     assert picked.shape == () and picked.item() == 3.0
+
+
+def test_index_put_normalize_type_as_and_mT(device):
+    from tinynn.autograd import gradcheck
+    from helpers import leaf
+    base = leaf(np.arange(5.0), device)
+    values = leaf(np.array([1.5, -2.0, 0.5]), device)
+    index = (tinynn.tensor([0, 0, 2], device=device),)
+    out = base.index_put(index, values, accumulate=True)
+    assert out.cpu().tolist() == [-0.5, 1.0, 2.5, 3.0, 4.0]
+    assert gradcheck(lambda b, v: base.index_put(index, v, accumulate=True) * b, (base, values))
+    x = leaf(np.random.default_rng(0).standard_normal((3, 4)), device)
+    assert gradcheck(lambda t: tinynn.nn.functional.normalize(t, p=2, dim=1), (x,))
+    norms = np.linalg.norm(tinynn.nn.functional.normalize(x).detach().cpu().numpy(), axis=1)
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)
+    assert x.mT.shape == (4, 3) and x.type_as(tinynn.ones(1, dtype=tinynn.float32)).dtype == np.float32

@@ -87,7 +87,7 @@ def test_out_tuple_for_values_and_indices(name):
     values, indices = tinynn.empty(0), tinynn.empty(0, dtype=tinynn.int64)
     returned = TUPLE_CALLS[name](out=(values, indices))
     assert returned[0] is values and returned[1] is indices
-    assert returned.values is values and type(returned) is type(expected)
+    assert returned.values is values and type(returned).__name__ == type(expected).__name__ + "_out"  # as torch
     np.testing.assert_array_equal(values.numpy(), expected.values.numpy())
     np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
     with pytest.raises(TypeError, match="argument 'out' must be tuple of 2 Tensors"):

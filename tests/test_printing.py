@@ -98,7 +98,7 @@ def test_suffix_moves_to_its_own_line_when_the_line_would_be_too_long():
     tinynn.set_printoptions(linewidth=46)
     assert repr(x) == "tensor([[1.5000, 2.5000]],\n       requires_grad=True)"
     y = tinynn.tensor([[1.5, 2.5]], dtype=tinynn.float64, requires_grad=True) * 2
-    assert repr(y) == "tensor([[3., 5.]], dtype=tinynn.float64,\n       grad_fn=<MulBackward>)"
+    assert repr(y) == "tensor([[3., 5.]], dtype=tinynn.float64,\n       grad_fn=<MulBackward0>)"
 
 
 def test_precision_edgeitems_threshold_options():
@@ -174,13 +174,13 @@ def _as_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def _torch_text(torch, text: str) -> str:
-    """torch's text in tinynn's names: ``tinynn.float64``, ``MulBackward`` (no trailing 0)."""
-    return re.sub(r"(Backward)\d+", r"\1", text.replace("torch.", "tinynn."))
+    """torch's text in tinynn's names: ``tinynn.float64`` (the grad_fn names are torch's: ``MulBackward0``)."""
+    return text.replace("torch.", "tinynn.")
 
 
 def _unwrapped_suffixes(text: str) -> str:
-    # "tinynn." is one letter longer than "torch.", and "MulBackward" one shorter than
-    # "MulBackward0", so near the line width a suffix may wrap in one and not in the other.
+    # "tinynn." is one letter longer than "torch.", so near the line width a suffix may
+    # wrap in one and not in the other.
     return re.sub(r",\s+(?=(device|size|dtype|grad_fn|requires_grad)=)", ", ", text)
 
 

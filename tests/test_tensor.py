@@ -60,7 +60,7 @@ def test_repr_like_torch():
     assert repr(tinynn.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert repr(tinynn.tensor([1.0], dtype=tinynn.float64)) == "tensor([1.], dtype=tinynn.float64)"
     y = tinynn.tensor([1.0], requires_grad=True).tanh()
-    assert repr(y).endswith("grad_fn=<TanhBackward>)")
+    assert repr(y).endswith("grad_fn=<TanhBackward0>)")
 
 
 def test_comparisons_give_bool_tensors_and_count_like_the_seeds():

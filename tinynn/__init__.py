@@ -10,10 +10,11 @@ from ._parallel import take_over_blas_threads as _take_over_blas_threads
 _keep_freed_memory_for_reuse()
 _take_over_blas_threads()
 
-from . import accelerator, autograd, backends, cuda, random  # noqa: E402
-from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
-                        tensor, zeros, zeros_like)
+from . import accelerator, autograd, backends, cuda, random, return_types  # noqa: E402
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        get_default_device, get_default_dtype, linspace, ones, ones_like, rand, rand_like,
+                        randint, randint_like, randn, randn_like, randperm, set_default_device,
+                        set_default_dtype, tensor, zeros, zeros_like)
 from ._device import device
 from ._printing import get_printoptions, set_printoptions
 from ._parallel import get_num_threads, set_num_threads
@@ -28,6 +29,7 @@ from ._ops import (argsort, argwhere, bincount, bmm, ceil, chunk, clamp_max, cla
                    scatter, scatter_add, sin, sort, split, square, tile, topk, tril, triu, trunc, unbind,
                    unique)
 from . import linalg  # noqa: E402
+from ._size import Size
 from ._tensor import Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                  no_grad, set_grad_enabled)
@@ -79,11 +81,6 @@ def clone(x: Tensor) -> Tensor:
 def detach(x: Tensor) -> Tensor:
     """``x`` cut from the graph."""
     return x.detach()
-
-
-def get_default_dtype():
-    """float32, as in torch."""
-    return float32
 
 
 __version__ = "0.1.0"

@@ -9,14 +9,52 @@ import warnings
 
 import numpy as np
 
-from ._device import CPU, device as _device, to_device
+from ._device import CPU, cuda_context, device as _device, device_module, on_device_of, to_device
 from ._tensor import Tensor
 from .random import get_rng
 
 
+class _Defaults:
+    """What factories use when not told: ``set_default_dtype`` / ``set_default_device`` change it."""
+    float_dtype = np.dtype(np.float32)      # for floats: zeros(...), tensor(1.5), rand(...), nn layers' weights
+    device = None                           # None: the CPU
+
+
+def set_default_dtype(d) -> None:
+    """The dtype of floating-point tensors made without a ``dtype`` (float32 at start), as torch's."""
+    dtype = np.dtype(d)
+    if dtype.kind != "f":
+        raise TypeError("only floating-point types are supported as the default type")
+    _Defaults.float_dtype = dtype
+    _SCALAR_DTYPES[float] = dtype
+    _SCALAR_DTYPES[complex] = np.dtype(np.complex128 if dtype == np.float64 else np.complex64)
+
+
+def get_default_dtype():
+    """The dtype of floating-point tensors made without a ``dtype`` (``tinynn.float32`` unless changed)."""
+    return _Defaults.float_dtype.type
+
+
+def set_default_device(device) -> None:
+    """The device of tensors made without a ``device`` (None: the CPU), as torch's."""
+    _Defaults.device = None if device is None else _device(device)
+
+
+def get_default_device() -> _device:
+    """The device of tensors made without a ``device``."""
+    return _Defaults.device or CPU
+
+
+def _float(dtype):
+    """``dtype``, or the default floating-point dtype."""
+    return dtype if dtype is not None else _Defaults.float_dtype
+
+
 def _finish(array, dtype, device, requires_grad) -> Tensor:
+    """``array`` (cast to ``dtype`` and copied to ``device`` when given) as a tensor."""
     if dtype is not None and array.dtype != np.dtype(dtype):
         array = array.astype(dtype)
+    device = device if device is not None else _Defaults.device
     if device is not None:
         array = to_device(array, _device(device))
     t = Tensor._wrap(array)
@@ -200,8 +238,32 @@ def _build(values, target: np.dtype) -> np.ndarray:
         raise ValueError("Overflow when unpacking long long") from None
 
 
+def _allocated(make, device, requires_grad: bool = False) -> Tensor:
+    """The tensor ``make(xp)`` builds with the array module of ``device``, directly where it lives.
+
+    Deterministic factories (zeros, ones, full, arange, eye ...) use this: on
+    a GPU, CuPy fills the memory itself (inside that GPU's context, where
+    CuPy allocates), instead of a host array being built and copied over.
+    """
+    device = device if device is not None else _Defaults.device
+    dev = CPU if device is None else _device(device)
+    xp = device_module(dev)
+    if xp is np:
+        array = make(np)
+    else:
+        with cuda_context(dev.index or 0):
+            array = make(xp)
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
+
+    A CuPy array or a GPU tensor is copied on its own GPU (unless ``device``
+    says otherwise), as ``torch.tensor(cuda_tensor)`` stays on the GPU.
 
     Copying a tensor this way warns, as in torch: ``t.detach().clone()`` says
     the same thing without the surprise.
@@ -214,10 +276,14 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def _new_tensor(data, dtype, device, requires_grad: bool) -> Tensor:
-    """``tensor`` without the warning: a copy of ``data``, on the device of a tensor given as ``data``."""
+    """``tensor`` without the warning: a copy of ``data``, on the device of a tensor (or CuPy array) given as
+    ``data``."""
+    if _is_cupy(data):
+        data = Tensor._wrap(data)
     if isinstance(data, Tensor):
         array, device = data.array, device or data.device
-        array = array.astype(dtype) if dtype is not None and array.dtype != np.dtype(dtype) else array.copy()
+        with on_device_of(array):                     # (CuPy copies onto the current device)
+            array = array.astype(dtype) if dtype is not None and array.dtype != np.dtype(dtype) else array.copy()
         return _finish(array, None, device, requires_grad)
     array = _infer_array(data, dtype)
     if array is data or isinstance(data, np.ndarray) and np.shares_memory(array, data):
@@ -225,8 +291,14 @@ def _new_tensor(data, dtype, device, requires_grad: bool) -> Tensor:
     return _finish(array, None, device, requires_grad)
 
 
+def _is_cupy(data) -> bool:
+    return type(data).__module__.startswith("cupy")
+
+
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
+    """Like ``tensor`` but shares memory with a NumPy or CuPy array or a tensor when it can."""
+    if _is_cupy(data):
+        data = Tensor._wrap(data)
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype) if dtype is not None else data.to(device or data.device)
     return _finish(_infer_array(data, dtype), None, device, False)
@@ -247,17 +319,20 @@ def _shape(size):
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return _finish(np.zeros(_shape(size), dtype or np.float32), None, device, requires_grad)
+    shape = _shape(size)
+    return _allocated(lambda xp: xp.zeros(shape, _float(dtype)), device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    return _finish(np.ones(_shape(size), dtype or np.float32), None, device, requires_grad)
+    shape = _shape(size)
+    return _allocated(lambda xp: xp.ones(shape, _float(dtype)), device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor."""
-    return _finish(np.empty(_shape(size), dtype or np.float32), None, device, requires_grad)
+    shape = _shape(size)
+    return _allocated(lambda xp: xp.empty(shape, _float(dtype)), device, requires_grad)
 
 
 def _size_tuple(size, fn: str) -> tuple:
@@ -270,32 +345,40 @@ def _size_tuple(size, fn: str) -> tuple:
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred as in ``tensor``: 2 gives int64, 2. float32)."""
     dtype = dtype or _infer_array(fill_value).dtype
-    return _finish(np.full(_size_tuple(size, "full"), fill_value, dtype), None, device, requires_grad)
+    shape, value = _size_tuple(size, "full"), _fill_number(fill_value)
+    return _allocated(lambda xp: xp.full(shape, value, dtype), device, requires_grad)
+
+
+def _fill_number(value):
+    """A fill value as a number (a one-element tensor gives its value), which CuPy's fill takes."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def _like(x: Tensor, maker, dtype, device, requires_grad):
-    array = maker(x.shape, dtype or x.dtype)
-    return _finish(array, None, device or x.device, requires_grad)
+    """``maker(xp, shape, dtype)`` with ``x``'s shape, and its dtype and device unless given."""
+    shape, dtype = x.shape, dtype or x.dtype
+    return _allocated(lambda xp: maker(xp, shape, dtype), device or x.device, requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape, dtype and device of ``input``."""
-    return _like(input, np.zeros, dtype, device, requires_grad)
+    return _like(input, lambda xp, shape, dt: xp.zeros(shape, dt), dtype, device, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape, dtype and device of ``input``."""
-    return _like(input, np.ones, dtype, device, requires_grad)
+    return _like(input, lambda xp, shape, dt: xp.ones(shape, dt), dtype, device, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor like ``input``."""
-    return _like(input, np.empty, dtype, device, requires_grad)
+    return _like(input, lambda xp, shape, dt: xp.empty(shape, dt), dtype, device, requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere, with the shape, dtype and device of ``input`` (2.5 in an int64 tensor is 2)."""
-    return _like(input, lambda shape, dt: np.full(shape, fill_value, dt), dtype, device, requires_grad)
+    value = _fill_number(fill_value)
+    return _like(input, lambda xp, shape, dt: xp.full(shape, value, dt), dtype, device, requires_grad)
 
 
 def _floating_dtype(dtype, fn: str, sampler: str) -> np.dtype:
@@ -355,14 +438,15 @@ def new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool 
 
 
 def new_filled(self: Tensor, maker, size: tuple, dtype, device, requires_grad: bool) -> Tensor:
-    """A tensor of ``size`` made by ``maker(shape, dtype)``, with ``self``'s dtype and device unless given."""
-    return _finish(maker(_shape(size), dtype or self.dtype), None, device or self.device, requires_grad)
+    """A tensor of ``size`` made by ``maker(xp, shape, dtype)``, with ``self``'s dtype and device unless given."""
+    shape, dtype = _shape(size), dtype or self.dtype
+    return _allocated(lambda xp: maker(xp, shape, dtype), device or self.device, requires_grad)
 
 
 def new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``self.new_full(size, fill_value)``: ``fill_value`` everywhere, in ``self``'s dtype and device unless given."""
-    shape = _size_tuple(size, "new_full")
-    return new_filled(self, lambda s, dt: np.full(s, fill_value, dt), (shape,), dtype, device, requires_grad)
+    shape, value = _size_tuple(size, "new_full"), _fill_number(fill_value)
+    return new_filled(self, lambda xp, s, dt: xp.full(s, value, dt), (shape,), dtype, device, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -370,30 +454,30 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if end is None:
         start, end = 0, start
     is_float = any(isinstance(v, float) for v in (start, end, step))
-    array = np.arange(start, end, step, dtype=dtype or (np.float32 if is_float else np.int64))
-    return _finish(array, None, device, requires_grad)
+    dtype = dtype or (_Defaults.float_dtype if is_float else np.int64)
+    return _allocated(lambda xp: xp.arange(start, end, step, dtype=dtype), device, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype=None, device=None) -> Tensor:
+def linspace(start: float, end: float, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(np.linspace(start, end, steps, dtype=dtype or np.float32), None, device, False)
+    return _allocated(lambda xp: xp.linspace(start, end, steps, dtype=_float(dtype)), device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
-    """The identity matrix."""
-    return _finish(np.eye(n, m, dtype=dtype or np.float32), None, device, False)
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` rows, ``m`` columns, default ``n``)."""
+    return _allocated(lambda xp: xp.eye(n, m, dtype=_float(dtype)), device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    dtype = _floating_dtype(dtype or np.float32, "rand", "uniform")
+    dtype = _floating_dtype(_float(dtype), "rand", "uniform")
     array = get_rng(generator).random(_shape(size), dtype=np.float32)
     return _finish(array, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    dtype = _floating_dtype(dtype or np.float32, "randn", "normal")
+    dtype = _floating_dtype(_float(dtype), "randn", "normal")
     array = get_rng(generator).standard_normal(_shape(size), dtype=np.float32)
     return _finish(array, dtype, device, requires_grad)
 

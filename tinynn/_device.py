@@ -5,6 +5,9 @@ Every op is written once against ``xp``, the array module of its inputs
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import numpy as np
 
 _cupy = None          # the cupy module once imported, False if unavailable
@@ -74,6 +77,11 @@ class device:
 CPU = device("cpu")
 
 
+def cupy_in_use() -> bool:
+    """True once CuPy has been imported (a GPU tensor was made): until then every array is NumPy's."""
+    return bool(_cupy)
+
+
 def cuda_available() -> bool:
     """True when CuPy imports and sees at least one CUDA device."""
     cp = _import_cupy()
@@ -127,3 +135,71 @@ def to_device(array, dev: device):
     cp = require_cuda(dev)
     with cp.cuda.Device(dev.index or 0):
         return cp.asarray(array)
+
+
+def device_module(dev: device):
+    """The array module that allocates on ``dev``: NumPy for the CPU, CuPy for a GPU (checked to exist).
+
+    CuPy allocates on its *current* device: enter ``cuda_context(dev.index)``
+    around CuPy calls that make new arrays.
+    """
+    return np if dev.type == "cpu" else require_cuda(dev)
+
+
+def cuda_context(index: int):
+    """CuPy's context that makes GPU ``index`` the current device (where CuPy allocates and runs kernels).
+
+    A new context object each time: CuPy's ``Device`` keeps its stack of
+    previous devices on the object, so one shared between threads would mix
+    them up.
+    """
+    return (_cupy or _import_cupy()).cuda.Device(index)
+
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+def on_device_of(array):
+    """A context in which CuPy code runs on ``array``'s GPU (nothing to enter for a NumPy array).
+
+    Every op runs inside its tensors' device context, as torch's device guard:
+    without it CuPy would run the kernels of a ``cuda:1`` tensor on the current
+    device (``cuda:0``). ``Function.__call__`` and the backward pass do this
+    themselves; this is for array code outside them (in-place updates,
+    optimizer steps, comparisons).
+    """
+    if type(array) is np.ndarray or not type(array).__module__.startswith("cupy"):
+        return _NO_CONTEXT
+    return cuda_context(array.device.id)
+
+
+def cuda_index_of(array) -> int | None:
+    """The GPU index of a CuPy array; None for a NumPy array."""
+    if type(array) is np.ndarray or not type(array).__module__.startswith("cupy"):
+        return None
+    return array.device.id
+
+
+def on_tensors_device(op):
+    """Decorate an op written directly on arrays (not a ``Function``, whose call does this itself) so that
+    it runs inside the CUDA context of its first tensor argument: CuPy then allocates and launches
+    its kernels on that tensor's GPU (``cuda:1`` too). On the CPU the op is called as it is.
+    """
+    @functools.wraps(op)
+    def op_on_tensors_device(*args, **kwargs):
+        for arg in args:
+            array = getattr(arg, "array", None)
+            if array is not None:
+                index = cuda_index_of(array)
+                if index is not None:
+                    with cuda_context(index):
+                        return op(*args, **kwargs)
+                break
+        return op(*args, **kwargs)
+    return op_on_tensors_device
+
+
+def mixed_devices_error(first, second) -> RuntimeError:
+    """torch's error for an operation given tensors on two devices (``first`` and ``second``, in order met)."""
+    return RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                        f"{first} and {second}!")

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._device import CPU, to_device
+from .autograd.function import short_name
 
 _PREFIX = "tensor("
 
@@ -187,7 +188,7 @@ def tensor_repr(t) -> str:
     if array.dtype not in default_dtypes:
         suffixes.append(f"dtype=tinynn.{array.dtype.name}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name}>")
+        suffixes.append(f"grad_fn=<{short_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(body, suffixes, opts.linewidth)

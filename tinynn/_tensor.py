@@ -11,7 +11,10 @@ import weakref
 import numpy as np
 
 from ._device import CPU, device, device_of, to_device
+from ._size import Size
 from .autograd.version import version_of
+
+_size = tuple.__new__     # Size(shape) without re-checking the ints: x.shape is read in hot loops
 
 
 class Tensor:
@@ -46,12 +49,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- metadata
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> Size:
+        """The sizes of the dimensions, a ``tinynn.Size`` (a tuple of ints), as torch's ``x.shape``."""
+        return _size(Size, self.array.shape)
 
     def size(self, dim: int | None = None):
-        """The shape, or the length of one dimension."""
-        return self.array.shape if dim is None else self.array.shape[dim]
+        """The shape (a ``tinynn.Size``), or the length of dimension ``dim`` (an int)."""
+        return _size(Size, self.array.shape) if dim is None else self.array.shape[dim]
 
     @property
     def dtype(self):
@@ -278,15 +282,18 @@ class Tensor:
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's dtype and device."""
-        return self._new_filled("new_zeros", np.zeros, size, dtype, device, requires_grad)
+        return self._new_filled("new_zeros", lambda xp, shape, dt: xp.zeros(shape, dt), size, dtype, device,
+                                requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """Ones of ``size`` (``new_ones(2, 3)`` or ``new_ones((2, 3))``), this tensor's dtype and device."""
-        return self._new_filled("new_ones", np.ones, size, dtype, device, requires_grad)
+        return self._new_filled("new_ones", lambda xp, shape, dt: xp.ones(shape, dt), size, dtype, device,
+                                requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """An uninitialised tensor of ``size``, with this tensor's dtype and device."""
-        return self._new_filled("new_empty", np.empty, size, dtype, device, requires_grad)
+        return self._new_filled("new_empty", lambda xp, shape, dt: xp.empty(shape, dt), size, dtype, device,
+                                requires_grad)
 
     def _new_filled(self, name, maker, size, dtype, device, requires_grad) -> "Tensor":
         if not size:
@@ -300,9 +307,11 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if spec and self.array.size == 1:       # f"{loss:.4f}" formats the number, as in torch
+        # As torch: a 0-d tensor formats its number (f"{loss:.4f}", f"Label: {label}" -> "Label: 5");
+        # any other tensor (and a Parameter) formats as str() and refuses a format spec.
+        if self.array.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __hash__(self):
         return id(self)
@@ -381,11 +390,12 @@ class Tensor:
 
     def zero_(self):
         """In place: fill with zeros."""
-        return ops.inplace(self, "copy", 0)
+        return ops.inplace(self, "copy", 0, copy_name="ZeroBackward0")
 
     def fill_(self, value):
         """In place: fill with ``value``."""
-        return ops.inplace(self, "copy", value)
+        node_name = "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"     # (torch's)
+        return ops.inplace(self, "copy", value, copy_name=node_name)
 
     def clamp_(self, min=None, max=None):
         """In place: clip to [min, max]."""
@@ -404,14 +414,19 @@ class Tensor:
     def pow_(self, exponent): return ops.inplace_apply(self, lambda old: ops.pow(old, exponent), exponent)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
-        """In place: fill with samples from U(a, b)."""
+        """In place: fill with samples from U(a, b) (the same values on every device for one seed)."""
         from .random import get_rng
-        return ops.inplace(self, "copy", get_rng(generator).uniform(a, b, self.shape).astype(self.dtype))
+        return ops.inplace(self, "copy", self._drawn(get_rng(generator).uniform(a, b, self.shape)))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
-        """In place: fill with samples from N(mean, std^2)."""
+        """In place: fill with samples from N(mean, std^2) (the same values on every device for one seed)."""
         from .random import get_rng
-        return ops.inplace(self, "copy", get_rng(generator).normal(mean, std, self.shape).astype(self.dtype))
+        return ops.inplace(self, "copy", self._drawn(get_rng(generator).normal(mean, std, self.shape)))
+
+    def _drawn(self, values: np.ndarray) -> "Tensor":
+        """Random ``values`` drawn on the host by tinynn's generator, in this tensor's dtype and on its
+        device (one copy to the GPU)."""
+        return Tensor._wrap(to_device(values.astype(self.dtype, copy=False), self.device))
 
     # ---------------------------------------------------------- math methods
     def exp(self): return ops.exp(self)
@@ -469,6 +484,19 @@ class Tensor:
     def t(self): return ops.t(self)
     @property
     def T(self): return ops.permute(self, *reversed(range(self.ndim)))
+    @property
+    def mT(self):
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return ops.transpose(self, -2, -1)
+    def type_as(self, other): return self.to(other.dtype)
+    def index_put(self, indices, values, accumulate=False):
+        """A copy with ``values`` written at ``indices`` (a tuple of index tensors), as ``x[indices] = values``."""
+        return ops.index_put(self, tuple(indices), values, accumulate)
+    def index_put_(self, indices, values, accumulate=False):
+        """In place: ``self[indices] = values`` (added to what is there with ``accumulate=True``)."""
+        return ops.inplace_apply(self, lambda old: ops.index_put(old, tuple(indices), values, accumulate), values)
     def contiguous(self): return ops.contiguous(self)
     def expand(self, *sizes): return ops.expand(self, *sizes)
     def expand_as(self, other): return ops.expand(self, other.shape)
@@ -536,6 +564,9 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True): return ops.topk(self, k, dim, largest, sorted)
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+
+Tensor.__module__ = "tinynn"     # printed as torch's <class 'torch.Tensor'>: <class 'tinynn.Tensor'>
 
 
 def _sizes(args):

@@ -48,6 +48,8 @@ class Generator:
         self.rng.bit_generator.state = state
 
 
+Generator.__module__ = "tinynn"   # shown as <tinynn.Generator object at 0x...> (torch: <torch._C.Generator ...>)
+
 default_generator = Generator()
 
 

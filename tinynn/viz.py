@@ -10,8 +10,8 @@
 
 What the picture shows (the same conventions as torchviz):
 
-- one grey box per operation, named after its backward function
-  (``LinearBackward``, ``TanhBackward``, ...): the node ``backward()`` visits;
+- one grey box per operation, named as torch names its backward node
+  (``AddmmBackward0``, ``TanhBackward0``, ...): the node ``backward()`` visits;
 - one light-blue box per leaf tensor that requires grad (the parameters), labelled
   ``name\\n (shape)`` when ``params`` names it;
 - one green box for the tensor you passed in, with its shape;
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from ._tensor import Tensor
-from .autograd.function import Function
+from .autograd.function import Function, short_name
 
 # Looks, as in torchviz.
 _GRAPH_ATTR = {"size": "12,12"}
@@ -54,7 +54,7 @@ _INSTALL_HINT = ("Install Graphviz, which provides `dot`: `apt-get install graph
                  "an online viewer such as https://dreampuf.github.io/GraphvizOnline")
 # Function attributes that belong to the graph machinery rather than to the operation.
 _INTERNAL_ATTRS = frozenset({"inputs", "input_creators", "input_wants_grad", "saved_versions", "generation",
-                             "retained_output", "released"})
+                             "retained_output", "released", "torch_name"})
 _MAX_ATTR_CHARS = 50
 
 
@@ -257,9 +257,9 @@ def make_dot(tensor: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | N
         if id(fn) not in ids:
             if fn.released:
                 raise RuntimeError(
-                    f"make_dot: the graph was already freed by backward() (at {fn.name}). Call make_dot "
+                    f"make_dot: the graph was already freed by backward() (at {short_name(fn)}). Call make_dot "
                     "before loss.backward(), or call loss.backward(retain_graph=True) to keep the graph.")
-            label = fn.name
+            label = short_name(fn)            # as torchviz's type(fn).__name__: AddmmBackward0, CopySlices
             if show_attrs:
                 attrs = _attr_text(fn)
                 if attrs:

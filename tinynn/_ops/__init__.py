@@ -10,7 +10,7 @@ from .pointwise import (abs, ceil, clamp, clamp_max, clamp_min, cos, erf, exp, e
                         sign, sin, sqrt, square, tanh, trunc)
 from .reduction import (all, amax, amin, any, argmax, argmin, bincount, count_nonzero, cumsum, logsumexp,
                         max, mean, min, norm, prod, std, sum, var)
-from .shape import (Clone, ToDevice, ToDtype, cat, chunk, contiguous, expand, flatten, flip, getitem, narrow,
+from .shape import (Clone, ToDevice, ToDtype, cat, chunk, contiguous, expand, flatten, flip, getitem, index_put, narrow,
                     permute, repeat, reshape, roll, setitem, split, squeeze, stack, t, tile, transpose,
                     unbind, unsqueeze, view, where)
 from .sorting import argsort, median, sort, topk, unique

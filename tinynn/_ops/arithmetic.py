@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .._device import get_array_module
+from .._device import get_array_module, on_tensors_device
 from .._parallel import matmul as array_matmul
 from .out import write_out
 from .promotion import promote_tensors, quiet_float_errors
@@ -174,7 +174,9 @@ def sub(a, b, *, alpha=1, out=None) -> Tensor:
     """a - alpha * b with broadcasting."""
     if alpha != 1:
         b = _scaled_by_alpha(b, alpha, a)
-    result = Sub()(*_operands(a, b))
+    a, b = _operands(a, b)
+    node = Sub() if isinstance(a, Tensor) else Sub().named("RsubBackward1")   # torch: 1 - x is rsub(x, 1)
+    result = node(a, b)
     return result if out is None else write_out(result, out, "sub")
 
 
@@ -190,7 +192,8 @@ def div(a, b, *, out=None) -> Tensor:
     if all(not isinstance(x, Tensor) or x.array.dtype.kind in "biu" for x in (a, b)):
         a = _floating(a) if isinstance(a, Tensor) else float(a)
         b = _floating(b) if isinstance(b, Tensor) else float(b)
-    result = Div()(a, b)
+    node = Div() if isinstance(a, Tensor) else Div().named("MulBackward0")    # torch: 2 / x is x.reciprocal() * 2
+    result = node(a, b)
     return result if out is None else write_out(result, out, "div")
 
 
@@ -202,7 +205,11 @@ def neg(a, *, out=None) -> Tensor:
 
 def pow(a, b, *, out=None) -> Tensor:
     """a ** b (either may be a tensor)."""
-    result = Pow()(*_operands(a, b))
+    a, b = _operands(a, b)
+    node = Pow()                      # torch's node: x ** 2 PowBackward0, x ** y PowBackward1, 2 ** x PowBackward2
+    if isinstance(b, Tensor):
+        node.named("PowBackward1" if isinstance(a, Tensor) else "PowBackward2")
+    result = node(a, b)
     return result if out is None else write_out(result, out, "pow")
 
 
@@ -217,8 +224,24 @@ def matmul(a, b, *, out=None) -> Tensor:
     if k_a != k_b:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
-    result = MatMul()(a, b)
+    result = MatMul().named(_matmul_name(a, b))(a, b)
     return result if out is None else write_out(result, out, "matmul")
+
+
+_SMALL_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+                       (2, 2): "MmBackward0"}
+
+
+def _matmul_name(a: Tensor, b: Tensor) -> str:
+    """torch's node for ``a @ b``: torch.matmul runs dot, mv or mm for vectors and matrices; for batches it
+    folds them into one mm or runs bmm, then reshapes (UnsafeView), and a single matrix times a batch
+    that needs a gradient is computed transposed and copied back (Clone)."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        return _SMALL_MATMUL_NAMES[a.ndim, b.ndim]
+    if (b.ndim >= 3 and a.ndim >= 2 and a.requires_grad and math.prod(a.shape[:-2]) == 1
+            and math.prod(b.shape[:-2]) > 1):
+        return "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 def floor_divide(a, b, *, out=None) -> Tensor:
@@ -232,6 +255,7 @@ def remainder(a, b, *, out=None) -> Tensor:
 
 
 # ------------------------------------------------ comparisons (no gradient)
+@on_tensors_device
 def _compare(ufunc, a, b, out=None, name: str = "") -> Tensor:
     a, b = _operand(a), _operand(b)
     arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
@@ -284,6 +308,7 @@ def logical_or(a, b) -> Tensor:
     return _compare(np.bitwise_or, a, b)
 
 
+@on_tensors_device
 def logical_not(a) -> Tensor:
     """Elementwise ~a."""
     xp = get_array_module(a.array)
@@ -295,6 +320,7 @@ def equal(a: Tensor, b: Tensor) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 
 
+@on_tensors_device
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     """True if |a - b| <= atol + rtol |b| everywhere."""
     xp = get_array_module(a.array)

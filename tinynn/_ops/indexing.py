@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .._device import get_array_module, to_device
+from .._device import cuda_index_of, get_array_module, on_tensors_device, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .inplace import inplace_apply
@@ -115,9 +115,10 @@ def _check_bounds(index_array, axis: int, size: int) -> None:
 
 def _index_array(index: Tensor, x: Tensor):
     array = index.array
-    return array if type(array) is type(x.array) else to_device(array, x.device)
+    return array if cuda_index_of(array) == cuda_index_of(x.array) else to_device(array, x.device)
 
 
+@on_tensors_device
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out=None) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` (for dim=1): pick one element per index entry along ``dim``."""
     _check_index_dtype("gather", index)
@@ -169,6 +170,7 @@ def _scatter_arguments(name: str, input: Tensor, dim: int, index: Tensor, src):
     return _positions(get_array_module(array), array, axis), tuple(slice(0, n) for n in index.shape)
 
 
+@on_tensors_device
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None,
             out=None) -> Tensor:
     """A copy of ``input`` with ``src[i][j]`` (or ``value``) written at ``[i][index[i][j]]`` (for dim=1).
@@ -201,6 +203,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     return result if out is None else write_out(result, out, "scatter")
 
 
+@on_tensors_device
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out=None) -> Tensor:
     """A copy of ``input`` with ``src[i][j]`` added at ``[i][index[i][j]]`` (for dim=1); repeats add up."""
     if input.ndim == 0:
@@ -222,6 +225,7 @@ def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor):
     return inplace_apply(input, lambda old: scatter_add(old, dim, index, src), src)
 
 
+@on_tensors_device
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     """The slices of ``input`` at positions ``index`` (a vector) along ``dim``."""
     if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
@@ -237,7 +241,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
     if get_array_module(array) is np and array.size and (array.min() < 0 or array.max() >= size):
         bad = int(array.min()) if array.min() < 0 else int(array.max())
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
-    result = getitem(input, (slice(None),) * axis + (array,))
+    result = getitem(input, (slice(None),) * axis + (array,), "IndexSelectBackward0")
     return result if out is None else write_out(result, out, "index_select")
 
 
@@ -269,6 +273,7 @@ def _masked_fill_arguments(input: Tensor, mask: Tensor, value):
     return get_array_module(input.array).asarray(value, dtype=input.dtype)
 
 
+@on_tensors_device
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``input`` with ``value`` where ``mask`` (bool, broadcast) is True.
 
@@ -278,7 +283,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     fill = _masked_fill_arguments(input, mask, value)
     _broadcast_shape(mask.shape, input.shape)
     condition = _index_array(mask, input)
-    return Where(condition)(fill, input)
+    return Where(condition).named("MaskedFillBackward0")(fill, input)
 
 
 def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -289,6 +294,7 @@ def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     return inplace_apply(input, lambda old: masked_fill(old, mask, value), value)
 
 
+@on_tensors_device
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one index tensor per dimension."""
     xp = get_array_module(input.array)
@@ -298,6 +304,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     return Tensor._wrap(xp.argwhere(input.array).astype(np.int64, copy=False))
 
 
+@on_tensors_device
 def argwhere(input: Tensor) -> Tensor:
     """Indices of the non-zero elements as an (n, ndim) int64 tensor (``nonzero(input)``)."""
     return nonzero(input)

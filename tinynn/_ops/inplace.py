@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._device import get_array_module, to_device
+from .._device import cuda_index_of, get_array_module, mixed_devices_error, on_device_of, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import _GradMode, no_grad
@@ -36,6 +36,7 @@ _UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divi
 class Overwrite(Function):
     """``x.copy_(src)`` / ``x.fill_(v)`` while recording: the new values are ``src`` (broadcast, cast)."""
 
+    torch_name = "tinynn::autograd::CopyBackwards"      # torch's copy_ node (fill_ and zero_ name theirs)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, old, src):
@@ -60,24 +61,27 @@ def check_inplace(tensor: Tensor) -> None:
                            "Wrap the update in `with tinynn.no_grad():`.")
 
 
-def inplace(tensor: Tensor, op: str, other) -> Tensor:
-    """``tensor op= other`` in place, with ``op`` one of "add", "sub", "mul", "div" and "copy"."""
+def inplace(tensor: Tensor, op: str, other, copy_name: str = Overwrite.torch_name) -> Tensor:
+    """``tensor op= other`` in place, with ``op`` one of "add", "sub", "mul", "div" and "copy".
+
+    ``copy_name``: torch's name for the node of a recorded copy (fill_ FillBackward2, zero_ ZeroBackward0).
+    """
     check_inplace(tensor)
-    if isinstance(other, Tensor) and type(other.array) is not type(tensor.array):
-        if op != "copy":
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
-                               f"two devices, {tensor.device} and {other.device}")
+    if isinstance(other, Tensor) and cuda_index_of(other.array) != cuda_index_of(tensor.array):
+        if op != "copy":                                 # copy_ moves the values over, as torch's
+            raise mixed_devices_error(tensor.device, other.device)
         other = other.to(tensor.device)
     if _recording(tensor, other):
         if op == "copy":
-            return record_inplace(tensor, lambda old: Overwrite()(old, other))
+            return record_inplace(tensor, lambda old: Overwrite().named(copy_name)(old, other))
         return record_inplace(tensor, lambda old: _ARITHMETIC[op](old, other))
     value = other.array if isinstance(other, Tensor) else other
-    if op == "copy":
-        tensor.array[...] = value
-    else:
-        xp = get_array_module(tensor.array)
-        getattr(xp, _UFUNCS[op])(tensor.array, value, out=tensor.array, casting="same_kind")
+    with on_device_of(tensor.array):
+        if op == "copy":
+            tensor.array[...] = value
+        else:
+            xp = get_array_module(tensor.array)
+            getattr(xp, _UFUNCS[op])(tensor.array, value, out=tensor.array, casting="same_kind")
     bump_version(tensor.array)
     return tensor
 
@@ -104,7 +108,8 @@ def record_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tenso
             f"a view of another tensor (shape {list(tensor.shape)}) is being changed in place while gradients "
             "are recorded; tinynn cannot rewrite the history of the tensor it views. Change a copy "
             "(y = y.clone()) or use the out-of-place form (y = y.relu(), y = y + 1).")
-    old = Tensor._wrap(tensor.array.copy())              # the values before the change, for backward
+    with on_device_of(tensor.array):                     # (CuPy copies onto the current device)
+        old = Tensor._wrap(tensor.array.copy())          # the values before the change, for backward
     old.requires_grad, old.grad_fn = tensor.requires_grad, tensor.grad_fn
     new = compute(old)
     _write(tensor, new)
@@ -121,7 +126,8 @@ def _write(tensor: Tensor, new: Tensor) -> None:
         raise RuntimeError(f"result type {new.array.dtype} can't be cast to the desired output type "
                            f"{tensor.array.dtype}")
     array = new.array
-    if type(array) is not type(tensor.array):
+    if cuda_index_of(array) != cuda_index_of(tensor.array):
         array = to_device(array, tensor.device)
-    tensor.array[...] = array
+    with on_device_of(tensor.array):
+        tensor.array[...] = array
     bump_version(tensor.array)

@@ -44,7 +44,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     if input.dtype != mat2.dtype:
         raise RuntimeError(f"expected scalar type {dtype_name(input.dtype)} but found {dtype_name(mat2.dtype)}")
-    return _finish(MatMul()(input, mat2), out, "bmm")
+    return _finish(MatMul().named("BmmBackward0")(input, mat2), out, "bmm")
 
 
 def dot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
@@ -58,7 +58,7 @@ def dot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     if input.dtype != other.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {dtype_name(input.dtype)} "
                            f"and {dtype_name(other.dtype)}")
-    return _finish(MatMul()(input, other), out, "dot")
+    return _finish(MatMul().named("DotBackward0")(input, other), out, "dot")
 
 
 def outer(input: Tensor, vec2: Tensor, *, out=None) -> Tensor:
@@ -98,7 +98,9 @@ def diag(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """1-D input: a square matrix with it on the ``diagonal``-th diagonal; 2-D: that diagonal as a vector."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
-    return _finish(Diag(diagonal)(input), out, "diag")
+    # torch's node: diag_embed for a vector, a copy of the diagonal for a matrix
+    node = Diag(diagonal).named("DiagEmbedBackward0" if input.ndim == 1 else "DiagonalBackward0_copy")
+    return _finish(node(input), out, "diag")
 
 
 class Triangle(Function):
@@ -118,14 +120,14 @@ def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """The lower triangle of the last two dimensions (on and below the ``diagonal``-th diagonal); the rest 0."""
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return _finish(Triangle(True, diagonal)(input), out, "tril")
+    return _finish(Triangle(True, diagonal).named("TrilBackward0")(input), out, "tril")
 
 
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """The upper triangle of the last two dimensions (on and above the ``diagonal``-th diagonal); the rest 0."""
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return _finish(Triangle(False, diagonal)(input), out, "triu")
+    return _finish(Triangle(False, diagonal).named("TriuBackward0")(input), out, "triu")
 
 
 # ---------------------------------------------------------------------- einsum
@@ -227,4 +229,14 @@ def einsum(equation: str, *operands) -> Tensor:
         if c not in sizes:
             raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
                                "operand")
-    return Einsum(inputs, output, sizes)(*operands)
+    return Einsum(inputs, output, sizes).named(_einsum_name(inputs, output))(*operands)
+
+
+def _einsum_name(inputs: list, output: str) -> str:
+    """torch's node for an einsum, which torch computes with other ops and names after the last: one
+    operand is summed (SumBackward1) or permuted (PermuteBackward0); several are multiplied pairwise, and
+    a pair that sums a subscript away is a bmm reshaped to the result (ViewBackward0), else a product."""
+    summed = any(c not in output for term in inputs for c in term)
+    if len(inputs) == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"

@@ -25,6 +25,7 @@ from ..autograd.grad_mode import _GradMode
 from .._device import get_array_module
 from .promotion import dtype_name
 from ..autograd.version import bump_version
+from ..return_types import _OUT_TYPES
 
 
 def write_out(result, out, name: str):
@@ -41,7 +42,8 @@ def write_out(result, out, name: str):
         _copy_into(r, o)
     if not isinstance(result, tuple):
         return out
-    return type(result)(*outs) if hasattr(result, "_fields") else outs
+    out_type = _OUT_TYPES.get(type(result))       # tinynn.return_types.max -> max_out, as torch
+    return outs if out_type is None else out_type(outs)
 
 
 def _copy_into(result: Tensor, out: Tensor) -> None:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .._device import get_array_module
+from .._device import get_array_module, on_tensors_device
 from .._parallel import run_in_chunks
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -108,6 +108,7 @@ class Sigmoid(Function):
 
 
 class Clamp(Function):
+    torch_name = "ClampBackward1"               # (clamp_min/clamp_max name their nodes ClampMin/ClampMaxBackward0)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, low, high):
@@ -127,6 +128,7 @@ class Clamp(Function):
 
 
 class Square(Function):
+    torch_name = "PowBackward0"                 # torch computes square(x) as x ** 2
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -139,6 +141,7 @@ class Square(Function):
 
 @quiet_float_errors
 class Log1p(Function):
+    torch_name = "Log1PBackward0"               # (torch's spelling)
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -364,6 +367,10 @@ def sigmoid(x: Tensor, *, out=None) -> Tensor:
 
 def clamp(x: Tensor, min=None, max=None, *, out=None) -> Tensor:
     """Clip to [min, max] (numbers or tensors); the gradient is 1 inside the range and 0 outside."""
+    return _clamp(x, min, max, out, "clamp", "ClampBackward1")
+
+
+def _clamp(x: Tensor, min, max, out, name: str, torch_name: str) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -371,8 +378,8 @@ def clamp(x: Tensor, min=None, max=None, *, out=None) -> Tensor:
     else:
         if x.array.dtype.kind in "biu" and any(isinstance(v, float) for v in (min, max)):
             x = x.to(np.float32)              # an integer tensor clamped to a float bound is float
-        result = Clamp(min, max)(x)
-    return _finish(result, out, "clamp")
+        result = Clamp(min, max).named(torch_name)(x)
+    return _finish(result, out, name)
 
 
 def _clamp_by_tensors(x: Tensor, low, high) -> Tensor:
@@ -387,14 +394,15 @@ def _clamp_by_tensors(x: Tensor, low, high) -> Tensor:
 
 def clamp_min(x: Tensor, min, *, out=None) -> Tensor:
     """max(x, min) elementwise (``clamp(x, min=min)``)."""
-    return clamp(x, min=min, out=out)
+    return _clamp(x, min, None, out, "clamp_min", "ClampMinBackward0")
 
 
 def clamp_max(x: Tensor, max, *, out=None) -> Tensor:
     """min(x, max) elementwise (``clamp(x, max=max)``)."""
-    return clamp(x, max=max, out=out)
+    return _clamp(x, None, max, out, "clamp_max", "ClampMaxBackward0")
 
 
+@on_tensors_device
 def sign(x: Tensor, *, out=None) -> Tensor:
     """-1, 0 or 1 elementwise (not differentiable)."""
     return _finish(Tensor._wrap(get_array_module(x.array).sign(x.array)), out, "sign")
@@ -488,19 +496,22 @@ def maximum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 def minimum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Elementwise min of two tensors (NaN propagates; ties split the gradient)."""
     _check_tensor_pair("minimum", input, other)
-    return _finish(Maximum(False)(*promote(input, other)), out, "minimum")
+    return _finish(Maximum(False).named("MinimumBackward0")(*promote(input, other)), out, "minimum")
 
 
+@on_tensors_device
 def isfinite(x: Tensor) -> Tensor:
     """True where x is neither infinite nor NaN."""
     return Tensor._wrap(get_array_module(x.array).isfinite(x.array))
 
 
+@on_tensors_device
 def isnan(x: Tensor) -> Tensor:
     """True where x is NaN."""
     return Tensor._wrap(get_array_module(x.array).isnan(x.array))
 
 
+@on_tensors_device
 def isinf(x: Tensor) -> Tensor:
     """True where x is +inf or -inf."""
     return Tensor._wrap(get_array_module(x.array).isinf(x.array))

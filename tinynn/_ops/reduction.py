@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
-from .._device import get_array_module
+from .. import return_types
+from .._device import get_array_module, on_tensors_device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .out import write_out
-from .pointwise import maximum, minimum, sqrt
+from .pointwise import Sqrt, maximum, minimum
 from .promotion import float_input
 
 
@@ -217,7 +217,8 @@ def _accumulating(x: Tensor, dtype) -> Tensor:
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool and integer tensors sum to int64."""
     x = _accumulating(x, dtype)
-    return _finish(Sum(_axes(dim, x.ndim), keepdim)(x), out, "sum")
+    node = Sum(_axes(dim, x.ndim), keepdim).named("SumBackward0" if dim is None else "SumBackward1")
+    return _finish(node(x), out, "sum")
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
@@ -225,7 +226,8 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) ->
     if dtype is not None:
         x = x.to(dtype)
     _check_float(x, "mean")
-    return _finish(Mean(_axes(dim, x.ndim), keepdim)(x), out, "mean")
+    node = Mean(_axes(dim, x.ndim), keepdim).named("MeanBackward0" if dim is None else "MeanBackward1")
+    return _finish(node(x), out, "mean")
 
 
 def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
@@ -236,7 +238,8 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     x = _accumulating(x, dtype)
-    return _finish(Prod(_axes(dim, x.ndim), keepdim)(x), out, "prod")
+    node = Prod(_axes(dim, x.ndim), keepdim).named("ProdBackward0" if dim is None else "ProdBackward1")
+    return _finish(node(x), out, "prod")
 
 
 def cumsum(x: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
@@ -253,6 +256,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
     return _finish(Logsumexp(_axes(dim, x.ndim), keepdim)(x), out, "logsumexp")
 
 
+@on_tensors_device
 def count_nonzero(x: Tensor, dim=None) -> Tensor:
     """How many elements are not zero, over ``dim`` (int or tuple; all by default), as int64."""
     axes = None if dim is None else _axes(dim, x.ndim)
@@ -271,26 +275,26 @@ def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, co
 def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
         out=None) -> Tensor:
     """Standard deviation over ``dim``: sqrt of ``var``; unbiased by default."""
-    return _finish(sqrt(var(x, dim, unbiased, keepdim, correction=correction)), out, "std")
+    variance = var(x, dim, unbiased, keepdim, correction=correction)
+    return _finish(Sqrt().named("StdBackward0")(variance), out, "std")
 
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
-
-
+@on_tensors_device
 def _max_or_min(x, dim, keepdim, largest):
     if isinstance(dim, Tensor):                       # torch.max(a, b): elementwise
         return maximum(x, dim) if largest else minimum(x, dim)
     if x.array.size == 0:
         raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
-    if dim is None:
-        return Amax(_axes(None, x.ndim), False, largest)(x)
+    if dim is None:                                   # torch's nodes: x.max() MaxBackward1, x.max(0) MaxBackward0
+        return Amax(_axes(None, x.ndim), False, largest).named("MaxBackward1" if largest else "MinBackward1")(x)
     (axis,) = _axes(dim, x.ndim)
-    values = Max(axis, keepdim, largest)(x)
+    values = Max(axis, keepdim, largest).named("MaxBackward0" if largest else "MinBackward0")(x)
     xp = get_array_module(x.array)
     indices = (xp.argmax if largest else xp.argmin)(x.array, axis=axis)
     if keepdim:
         indices = xp.expand_dims(indices, axis)
-    return values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
+    result_type = return_types.max if largest else return_types.min
+    return result_type((values, Tensor._wrap(indices.astype("int64", copy=False))))
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False, *, out=None):
@@ -310,9 +314,10 @@ def amax(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
 
 def amin(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """Smallest values over ``dim`` (ties share the gradient)."""
-    return _finish(Amax(_axes(dim, x.ndim), keepdim, False)(x), out, "amin")
+    return _finish(Amax(_axes(dim, x.ndim), keepdim, False).named("AminBackward0")(x), out, "amin")
 
 
+@on_tensors_device
 def _arg(x, dim, keepdim, largest):
     xp = get_array_module(x.array)
     pick = xp.argmax if largest else xp.argmin
@@ -338,6 +343,7 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     return _finish(_arg(x, dim, keepdim, False), out, "argmin")
 
 
+@on_tensors_device
 def all(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where every element is non-zero."""
     axes = None if dim is None else _axes(dim, x.ndim)
@@ -345,6 +351,7 @@ def all(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     return _finish(result, out, "all")
 
 
+@on_tensors_device
 def any(x: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where some element is non-zero."""
     axes = None if dim is None else _axes(dim, x.ndim)
@@ -367,6 +374,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
     return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
 
 
+@on_tensors_device
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in a 1-D non-negative integer tensor (or the sum of its weights)."""
     if input.array.dtype.kind not in "biu":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._device import device, get_array_module, to_device
+from .._device import cuda_index_of, device, get_array_module, mixed_devices_error, on_device_of, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .out import write_out
@@ -11,6 +11,7 @@ from .reduction import _axes
 
 
 class Reshape(Function):
+    torch_name = "ViewBackward0"                # (reshape, squeeze, unsqueeze name their nodes as torch's)
     saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
 
     def __init__(self, shape):
@@ -51,6 +52,7 @@ class Expand(Function):
 
 
 class Contiguous(Function):
+    torch_name = "CloneBackward0"               # torch's contiguous() is a clone
     saved_inputs, saves_output = (), False      # reads no values (the output may be a view of x)
 
     def forward(self, x):
@@ -125,17 +127,22 @@ class IndexPut(Function):
 
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, index, accumulate: bool = False):
+        self.index, self.accumulate = index, accumulate
 
     def forward(self, x, value):
         out = x.copy()
-        out[self.index] = value
+        if self.accumulate:                     # out[index] += value, repeated indices adding up
+            xp = get_array_module(out)
+            _scatter_add(xp, out, self.index, xp.broadcast_to(value, out[self.index].shape))
+        else:
+            out[self.index] = value
         return out
 
     def backward(self, gy):
         gx = gy.copy()
-        gx[self.index] = 0                      # d(out)/dx = 1 except where overwritten
+        if not self.accumulate:
+            gx[self.index] = 0                  # d(out)/dx = 1 except where overwritten
         return gx, gy[self.index]               # d(out)/d(value) = 1 where written (the engine sums a broadcast)
 
 
@@ -200,6 +207,7 @@ class Repeat(Function):
 
 
 class ToDtype(Function):
+    torch_name = "ToCopyBackward0"              # torch's x.to(dtype) and x.to(device) are both _to_copy
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, dtype):
@@ -214,6 +222,7 @@ class ToDtype(Function):
 
 
 class ToDevice(Function):
+    torch_name = "ToCopyBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, target: device):
@@ -282,7 +291,17 @@ def view(x: Tensor, *shape) -> Tensor:
 
 def reshape(x: Tensor, *shape) -> Tensor:
     """A tensor with the same elements in a new shape (a view when possible)."""
-    return Reshape(_resolve_shape(x, _shape_arg(shape)))(x)
+    return _reshaped(x, _resolve_shape(x, _shape_arg(shape)))
+
+
+def _reshaped(x: Tensor, shape: tuple) -> Tensor:
+    """``x`` reshaped, its node named as torch's: a contiguous x is viewed (ViewBackward0); another is
+    viewed with new strides when it can be (ReshapeAliasBackward0), else copied (UnsafeViewBackward0)."""
+    node = Reshape(shape)
+    y = node(x)
+    if y.grad_fn is node and not x.array.flags.c_contiguous:
+        node.named("ReshapeAliasBackward0" if y._base is not None else "UnsafeViewBackward0")
+    return y
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -292,10 +311,12 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = _axes(start_dim, x.ndim)[0], _axes(end_dim, x.ndim)[0]
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return x                                  # nothing to merge: the tensor itself, as torch
     merged = 1
     for s in x.shape[start:end + 1]:
         merged *= s
-    return Reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])(x)
+    return _reshaped(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
@@ -303,13 +324,18 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     if not -x.ndim - 1 <= dim <= x.ndim:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-x.ndim - 1}, {x.ndim}], but got {dim})")
     dim = dim % (x.ndim + 1)
-    return Reshape(x.shape[:dim] + (1,) + x.shape[dim:])(x)
+    return Reshape(x.shape[:dim] + (1,) + x.shape[dim:]).named("UnsqueezeBackward0")(x)
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
     """Remove dimensions of size 1 (all of them, or only ``dim``)."""
     axes = _axes(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
-    return Reshape(tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))(x)
+    node = Reshape(tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
+    # torch's node: squeeze() SqueezeBackward0, squeeze(dim) SqueezeBackward1, squeeze(dims) SqueezeBackward2
+    return node.named(_SQUEEZE_NAMES[0 if dim is None else 1 if isinstance(dim, int) else 2])(x)
+
+
+_SQUEEZE_NAMES = ("SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2")
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -328,14 +354,14 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     dims = list(range(x.ndim))
     a, b = _axes(dim0, x.ndim)[0], _axes(dim1, x.ndim)[0]
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute(tuple(dims))(x)
+    return Permute(tuple(dims)).named("TransposeBackward0")(x)
 
 
 def t(x: Tensor) -> Tensor:
-    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    """Transpose a matrix (a 0-d or 1-d tensor comes back unchanged, as a view)."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return x if x.ndim < 2 else transpose(x, 0, 1)
+    return Permute((1, 0) if x.ndim == 2 else tuple(range(x.ndim))).named("TBackward0")(x)   # (a view, as torch's)
 
 
 def contiguous(x: Tensor) -> Tensor:
@@ -369,34 +395,80 @@ def _index_arrays(index, x: Tensor):
     return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
 
 
-def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer index tensors."""
-    return GetItem(_index_arrays(index, x))(x)
+def getitem(x: Tensor, index, torch_name: str | None = None) -> Tensor:
+    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer index tensors.
+
+    ``torch_name`` names the node for an op that indexes on its behalf (split: "SplitBackward0").
+    """
+    node = GetItem(_index_arrays(index, x))
+    if x.requires_grad:                           # (a name only matters on a recorded node)
+        node.named(torch_name or _index_name(node.index, x.shape))
+    return node(x)
 
 
-def index_put(x: Tensor, index, value) -> Tensor:
-    """A copy of ``x`` with ``value`` written at ``index`` (differentiable in both)."""
+def _index_name(index, shape: tuple) -> str:
+    """torch's node for ``x[index]``: an index tensor or list makes it IndexBackward0; otherwise the last
+    step torch takes names it: an int SelectBackward0, a slice SliceBackward0, None UnsqueezeBackward0 (in
+    a tuple, a slice that keeps a whole dimension is no step; no step at all is AliasBackward0)."""
+    if not isinstance(index, tuple):
+        return ("UnsqueezeBackward0" if index is None else "AliasBackward0" if index is Ellipsis
+                else "SliceBackward0" if isinstance(index, slice)
+                else "SelectBackward0" if _is_int_index(index) else "IndexBackward0")
+    if not all(i is None or i is Ellipsis or isinstance(i, slice) or _is_int_index(i) for i in index):
+        return "IndexBackward0"
+    name, dim = "AliasBackward0", 0
+    for i in index:
+        if i is Ellipsis:                         # skips the dimensions no other item takes
+            dim = len(shape) - sum(1 for j in index if j is not None and j is not Ellipsis) + dim
+        elif i is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(i, slice):
+            length = shape[dim] if dim < len(shape) else None        # (too many indices: forward raises)
+            keeps_all = ((i.start is None or i.start == 0) and (i.step is None or i.step == 1)
+                         and (i.stop is None or length is not None and i.stop >= length))
+            if not keeps_all:
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name, dim = "SelectBackward0", dim + 1
+    return name
+
+
+def _is_int_index(i) -> bool:
+    """An int (not a bool), a NumPy integer or a 0-d integer array (a 0-d integer tensor's)."""
+    if isinstance(i, (bool, np.bool_)):
+        return False
+    return isinstance(i, (int, np.integer)) or getattr(i, "ndim", None) == 0 and i.dtype.kind in "iu"
+
+
+def index_put(x: Tensor, index, value, accumulate: bool = False, torch_name: str = "IndexPutBackward0") -> Tensor:
+    """A copy of ``x`` with ``value`` written at ``index`` (added there with ``accumulate=True``);
+    differentiable in both."""
     index = _index_arrays(index, x)
     if isinstance(value, Tensor):
-        if type(value.array) is not type(x.array):
-            value = value.to(x.device)
-        return IndexPut(index)(x, value)
-    xp = get_array_module(x.array)
-    return IndexPut(index)(x, xp.asarray(value, dtype=x.dtype))
+        if cuda_index_of(value.array) != cuda_index_of(x.array):
+            value = value.to(x.device)                   # as torch, the values may come from another device
+        return IndexPut(index, accumulate).named(torch_name)(x, value)
+    # Host values (numbers, lists, NumPy arrays) become an array of x's dtype on x's device: one copy
+    # to the GPU, made in its context (CuPy allocates on the current device).
+    with on_device_of(x.array):
+        value = get_array_module(x.array).asarray(value, dtype=x.dtype)
+    return IndexPut(index, accumulate).named(torch_name)(x, value)
 
 
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``, in place (see ``inplace.py``: recorded when x or value is in a graph)."""
     from .inplace import inplace_apply
-    inplace_apply(x, lambda old: index_put(old, index, value), value)
+    # torch's node for x[index] = value on a graph tensor: CopySlices
+    inplace_apply(x, lambda old: index_put(old, index, value, torch_name="tinynn::autograd::CopySlices"), value)
 
 
 def _same_device(tensors, name):
     kinds = {type(t.array) for t in tensors}
-    if len(kinds) > 1:
-        devices = sorted({str(t.device) for t in tensors})
+    if len(kinds) > 1 or np.ndarray not in kinds and len({cuda_index_of(t.array) for t in tensors}) > 1:
+        devices = list(dict.fromkeys(str(t.device) for t in tensors))
         raise RuntimeError(f"{name}: expected all tensors to be on the same device, but found "
-                           + " and ".join(devices))
+                           + " and ".join(devices[:2]))
 
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
@@ -438,12 +510,16 @@ def where(condition, a, b) -> Tensor:
         raise TypeError("where() needs at least one tensor among a and b")
     ref = a if isinstance(a, Tensor) else b
     xp = get_array_module(ref.array)
-    if isinstance(a, float) and ref.dtype.kind == "f":
-        a = xp.asarray(a, dtype=ref.dtype)
-    if isinstance(b, float) and ref.dtype.kind == "f":
-        b = xp.asarray(b, dtype=ref.dtype)
-    cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
-    return Where(cond.astype(bool, copy=False))(a, b)
+    if isinstance(condition, Tensor) and cuda_index_of(condition.array) != cuda_index_of(ref.array):
+        raise mixed_devices_error(ref.device, condition.device)
+    with on_device_of(ref.array):
+        if isinstance(a, float) and ref.dtype.kind == "f":
+            a = xp.asarray(a, dtype=ref.dtype)
+        if isinstance(b, float) and ref.dtype.kind == "f":
+            b = xp.asarray(b, dtype=ref.dtype)
+        cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
+        cond = cond.astype(bool, copy=False)
+    return Where(cond)(a, b)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
@@ -465,9 +541,10 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if sum(sizes) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                                f"size at dimension {axis}), but got split_sizes={sizes}")
+    torch_name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     pieces, start = [], 0
     for n in sizes:
-        pieces.append(getitem(tensor, (slice(None),) * axis + (slice(start, start + n),)))
+        pieces.append(getitem(tensor, (slice(None),) * axis + (slice(start, start + n),), torch_name))
         start += n
     return tuple(pieces)
 
@@ -486,7 +563,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim``, each without that dimension."""
     (axis,) = _axes(dim, input.ndim)
-    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
+    return tuple(getitem(input, (slice(None),) * axis + (i,), "UnbindBackward0") for i in range(input.shape[axis]))
 
 
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
@@ -501,7 +578,7 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
+    return getitem(input, (slice(None),) * axis + (slice(start, start + length),), "SliceBackward0")
 
 
 def flip(input: Tensor, dims) -> Tensor:

@@ -6,22 +6,16 @@ also when descending) and puts NaN above every number, as torch.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from .._device import get_array_module
+from .. import return_types
+from .._device import get_array_module, on_tensors_device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .indexing import Gather, _positions
 from .out import write_out
 from .reduction import _axes
-from .shape import reshape
-
-sort_result = namedtuple("sort", ["values", "indices"])
-topk_result = namedtuple("topk", ["values", "indices"])
-median_result = namedtuple("median", ["values", "indices"])
-
+from .shape import Reshape
 
 def _stable_argsort(array, axis: int, descending: bool):
     """Indices that sort ``array`` along ``axis``, ties in their original order (NaN counts as largest)."""
@@ -34,27 +28,32 @@ def _stable_argsort(array, axis: int, descending: bool):
     return (array.shape[axis] - 1) - xp.flip(order, axis)
 
 
-def _take(input: Tensor, order, axis: int) -> Tensor:
-    """``input``'s elements at ``order`` along ``axis`` (differentiable)."""
-    return Gather(_positions(get_array_module(order), order, axis))(input)
+def _take(input: Tensor, order, axis: int, torch_name: str) -> Tensor:
+    """``input``'s elements at ``order`` along ``axis`` (differentiable; the node named ``torch_name``)."""
+    return Gather(_positions(get_array_module(order), order, axis)).named(torch_name)(input)
 
 
+@on_tensors_device
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None):
     """``(values, indices)`` of ``input`` sorted along ``dim`` (always stable)."""
     if input.ndim == 0:
-        result = sort_result(input.clone(), Tensor._wrap(get_array_module(input.array).zeros((), np.int64)))
+        zero = Tensor._wrap(get_array_module(input.array).zeros((), np.int64))
+        result = return_types.sort((input.clone(), zero))
     else:
         (axis,) = _axes(dim, input.ndim)
         order = _stable_argsort(input.array, axis, descending)
-        result = sort_result(_take(input, order, axis), Tensor._wrap(order.astype(np.int64, copy=False)))
+        indices = Tensor._wrap(order.astype(np.int64, copy=False))
+        result = return_types.sort((_take(input, order, axis, "SortBackward0"), indices))
     return result if out is None else write_out(result, out, "sort")
 
 
+@on_tensors_device
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (always stable)."""
     return sort(input, dim, descending, stable).indices
 
 
+@on_tensors_device
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, in order."""
     (axis,) = _axes(dim, input.ndim) or (0,)
@@ -63,17 +62,19 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     if input.ndim == 0:
         values, indices = sort(input)
-        result = topk_result(values, indices)
+        result = return_types.topk((values, indices))
     else:
         order = _stable_argsort(input.array, axis, largest)
         order = order[(slice(None),) * axis + (slice(0, k),)]
-        result = topk_result(_take(input, order, axis), Tensor._wrap(order.astype(np.int64, copy=False)))
+        indices = Tensor._wrap(order.astype(np.int64, copy=False))
+        result = return_types.topk((_take(input, order, axis, "TopkBackward0"), indices))
     return result if out is None else write_out(result, out, "topk")
 
 
 class MedianAll(Function):
     """The lower median of all elements; ties share the gradient equally (as torch)."""
 
+    torch_name = "MedianBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, x):
@@ -93,13 +94,15 @@ class MedianAll(Function):
         return ((gy * share).astype(gy.dtype, copy=False),)   # d(median)/dx_i = 1/#ties at the median
 
 
+@on_tensors_device
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=None):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``; NaN propagates."""
     if dim is None:
         result = MedianAll()(input)
         return result if out is None else write_out(result, out, "median")
     if input.ndim == 0:
-        result = median_result(input.clone(), Tensor._wrap(get_array_module(input.array).zeros((), np.int64)))
+        result = return_types.median((input.clone(),
+                                      Tensor._wrap(get_array_module(input.array).zeros((), np.int64))))
         return result if out is None else write_out(result, out, "median")
     (axis,) = _axes(dim, input.ndim)
     size = input.shape[axis]
@@ -113,15 +116,16 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out=
         nan = xp.isnan(input.array)
         first_nan = xp.expand_dims(xp.argmax(nan, axis=axis), axis)
         picked = xp.where(xp.expand_dims(nan.any(axis=axis), axis), first_nan, picked)
-    values = _take(input, picked, axis)
+    values = _take(input, picked, axis, "MedianBackward1")
     indices = Tensor._wrap(picked.astype(np.int64, copy=False))
     if not keepdim:
-        values, indices = reshape(values, values.shape[:axis] + values.shape[axis + 1:]), \
-            Tensor._wrap(indices.array.squeeze(axis))
-    result = median_result(values, indices)
+        values = Reshape(values.shape[:axis] + values.shape[axis + 1:]).named("MedianBackward1")(values)
+        indices = Tensor._wrap(indices.array.squeeze(axis))
+    result = return_types.median((values, indices))
     return result if out is None else write_out(result, out, "median")
 
 
+@on_tensors_device
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None):
     """The distinct elements (sorted), optionally with each element's position among them and the counts."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from .function import Function
+from .function import Function, _cuda_index
 from .grad_mode import _GradMode, no_grad
 from .version import version_of
 
@@ -95,6 +95,7 @@ def run_custom_function(cls, args: tuple) -> Any:
         node.inputs = args
         node.input_creators = tuple(getattr(a, "grad_fn", None) for a in args)
         node.input_wants_grad = needs
+        node.cuda_index = _cuda_index(args)             # backward runs on the inputs' GPU, as a Function's
         node.generation = 1 + max((a.grad_fn.generation for a in args
                                    if isinstance(a, Tensor) and a.grad_fn is not None), default=0)
         output.grad_fn, output.requires_grad = node, True
@@ -109,17 +110,17 @@ class CustomFunctionNode(Function):
     def __init__(self, cls, ctx: FunctionCtx, output):
         self.cls, self.ctx = cls, ctx
         self.output_shape = tuple(output.shape)
+        self.torch_name = cls.__name__ + "Backward"           # as torch's: class P -> PBackward
 
-    @property
-    def name(self) -> str:
-        return self.cls.__name__ + "Backward"
+    def __repr__(self):
+        return f"<tinynn.autograd.function.{self.name()} object at {id(self):#x}>"
 
     def backward(self, grad_output):
         with no_grad():
             grads = self.cls.backward(self.ctx, Tensor._wrap(grad_output))
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) < len(self.inputs):
-            raise RuntimeError(f"function {self.name} returned an incorrect number of gradients (expected "
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
                                f"{len(self.inputs)}, got {len(grads)})")
         arrays = []
         for i, (x, g) in enumerate(zip(self.inputs, grads)):
@@ -128,7 +129,7 @@ class CustomFunctionNode(Function):
                 continue
             g = g.array if isinstance(g, Tensor) else g
             if tuple(g.shape) != tuple(x.shape):
-                raise RuntimeError(f"Function {self.name} returned an invalid gradient at index {i} - got "
+                raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
                                    f"{list(g.shape)} but expected shape compatible with {list(x.shape)}")
             arrays.append(g)
         return tuple(arrays)

@@ -76,7 +76,7 @@ def _run_node(fn, pending: dict, heap: list, counter, handed_out: set, retain_gr
     for x, creator, wants_grad, g in zip(fn.inputs, fn.input_creators, fn.input_wants_grad, grads):
         if g is None or not wants_grad:
             continue
-        g = sum_to(g, x.shape)
+        g = sum_to(g, x.array.shape)
         if creator is None:
             _accumulate(x, g, handed_out)
         elif creator in pending:
@@ -94,13 +94,14 @@ def _root_gradient(tensor, gradient):
     A one-element (0-d) gradient on another device is moved to the tensor's;
     any other gets torch's error naming both devices.
     """
+    from .._size import Size
     from .._tensor import Tensor
 
     grad = gradient.array if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != tensor.shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output has a shape of {tuple(grad.shape)} "
-            f"and output has a shape of {tensor.shape}")
+            f"Mismatch in shape: grad_output[0] has a shape of {Size(grad.shape)} "
+            f"and output[0] has a shape of {tensor.shape}.")
     if cuda_index_of(grad) != cuda_index_of(tensor.array):
         if grad.ndim == 0:
             return to_device(grad, tensor.device)

@@ -34,6 +34,10 @@ class Function:
     saves_output = True                 # does backward read the output (or does the output alias an input)?
     saved_versions: tuple = ()          # (array, its storage's version) for each of those, at forward time
     cuda_index: int | None = None       # the GPU the inputs are on (forward and backward run there); None: CPU
+    # torch's name for the node (what ``grad_fn`` prints) where it is not "<ClassName>Backward0": a class
+    # attribute (Square: "PowBackward0"), or set on the node with ``named()`` where torch's name depends on
+    # the call (x.sum(): "SumBackward0", x.sum(0): "SumBackward1"; x[0]: "SelectBackward0").
+    torch_name: str | None = None
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -42,10 +46,15 @@ class Function:
         """Return one gradient array (or None) per input, in the order of ``inputs``."""
         raise NotImplementedError
 
-    @property
     def name(self) -> str:
-        """The node's name as torch shows it, e.g. ``TanhBackward``."""
-        return type(self).__name__ + "Backward"
+        """The node's name, as torch's ``grad_fn.name()``: ``TanhBackward0``, ``AddmmBackward0`` ..."""
+        return self.torch_name or type(self).__name__ + "Backward0"
+
+    def named(self, torch_name: str) -> "Function":
+        """Give this node torch's name for the op it runs; returns the node, as in
+        ``Reshape(shape).named("UnsqueezeBackward0")(x)``."""
+        self.torch_name = torch_name
+        return self
 
     @property
     def next_functions(self) -> tuple:
@@ -54,7 +63,7 @@ class Function:
                      for x, creator, wants in zip(self.inputs, self.input_creators, self.input_wants_grad))
 
     def __repr__(self):
-        return f"<{self.name} object>"
+        return f"<{short_name(self)} object at {id(self):#x}>"
 
     def __call__(self, *inputs):
         arrays = [_unwrap(x) for x in inputs]
@@ -109,7 +118,7 @@ class Function:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{Tensor._wrap(array).type()} {list(array.shape)}], which is used by "
-                    f"{self.name}, is at version {now}; expected version {version} instead. Change a copy "
+                    f"{self.name()}, is at version {now}; expected version {version} instead. Change a copy "
                     "(x = x.clone()) or the out-of-place form (x = x + y) instead.")
 
     @classmethod
@@ -124,9 +133,12 @@ class Function:
         return self.input_wants_grad[i]
 
     def release(self) -> None:
-        """Free the inputs and saved arrays; a later backward through this node raises."""
+        """Free the inputs and saved arrays (the node keeps its name); a later backward through it raises."""
+        torch_name = self.__dict__.get("torch_name")
         self.__dict__.clear()
         self.released = True
+        if torch_name is not None:
+            self.torch_name = torch_name
 
 
 def _check_views_current(inputs) -> None:
@@ -174,14 +186,23 @@ class AccumulateGrad:
     the leaves as it does in torch. One leaf has one node while any is held.
     """
 
-    name = "AccumulateGrad"
     next_functions: tuple = ()
 
     def __init__(self, variable: "Tensor"):
         self.variable = variable
 
+    def name(self) -> str:
+        """As torch's ``torch::autograd::AccumulateGrad``, with tinynn's name."""
+        return "tinynn::autograd::AccumulateGrad"
+
     def __repr__(self):
-        return f"<{self.name} object>"
+        return f"<{short_name(self)} object at {id(self):#x}>"
+
+
+def short_name(node) -> str:
+    """A node's name as torch prints it in ``<... object at 0x...>`` and ``grad_fn=<...>``: ``name()``
+    without a namespace (``tinynn::autograd::CopySlices`` -> ``CopySlices``)."""
+    return node.name().rpartition("::")[2]
 
 
 # id(leaf) -> its AccumulateGrad; the node holds the leaf, so the id stays the leaf's while the entry lives

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._device import get_array_module
+from .._device import on_device_of, to_device
 from .grad_mode import no_grad
 
 
@@ -42,17 +42,22 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     rng = np.random.default_rng(seed)
     outputs = _outputs(fn, inputs)
-    xp = get_array_module(outputs[0].array)
-    weights = [xp.asarray(rng.standard_normal(o.shape)) for o in outputs]
+    weights = [to_device(rng.standard_normal(o.shape), o.device) for o in outputs]
 
     def weighted_sum(outs):
-        return sum(float((w * o.array).sum()) for w, o in zip(weights, outs))
+        total = 0.0
+        for w, o in zip(weights, outs):
+            with on_device_of(o.array):
+                total += float((w * o.array).sum())
+        return total
 
     for i in checked:
         inputs[i].grad = None
     for out, w in zip(outputs, weights):
         if out.requires_grad:
-            out.backward(Tensor._wrap(w.astype(out.dtype)), retain_graph=True)
+            with on_device_of(w):
+                w = w.astype(out.dtype)
+            out.backward(Tensor._wrap(w), retain_graph=True)
 
     for i in checked:
         x = inputs[i]
@@ -63,7 +68,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             raise ValueError(f"gradcheck: input {i} must be contiguous")
         for j in range(flat.size):
             original = flat[j].item()
-            with no_grad():
+            with no_grad(), on_device_of(flat):              # (writes into x on its GPU: cuda:1 too)
                 flat[j] = original + eps
                 plus = weighted_sum(_outputs(fn, inputs))
                 flat[j] = original - eps

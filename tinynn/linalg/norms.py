@@ -20,6 +20,8 @@ INF = math.inf
 class VectorNorm(Function):
     """(sum |x_i|^p)^(1/p) over some dimensions; p = inf/-inf is max/min |x_i|, p = 0 counts non-zeros."""
 
+    torch_name = "LinalgVectorNormBackward0"
+
     def __init__(self, ord, axes, keepdim):
         self.ord, self.axes, self.keepdim = ord, axes, keepdim
 
@@ -147,20 +149,19 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     rows, cols = _matrix_dims(A, dim)
     A = _floating(A, dtype, "linalg.matrix_norm")
-    reduced_shape = [n for i, n in enumerate(A.shape) if i not in (rows, cols)]
     if ord == "fro":
         result = vector_norm(A, 2, (rows, cols), keepdim)
     elif ord in ("nuc", 2, -2):
         rest = [i for i in range(A.ndim) if i not in (rows, cols)]
-        result = SingularValueNorm(ord)(permute(A, *rest, rows, cols))
+        # torch computes these from the singular values: their sum (nuc), max (2) or min (-2)
+        node = SingularValueNorm(ord).named({"nuc": "SumBackward1", 2: "AmaxBackward0", -2: "AminBackward0"}[ord])
+        result = node(permute(A, *rest, rows, cols))
         if keepdim:
             result = reshape(result, [1 if i in (rows, cols) else n for i, n in enumerate(A.shape)])
     else:
         summed, picked = (rows, cols) if ord in (1, -1) else (cols, rows)   # 1: columns, inf: rows
         extreme = amax if ord > 0 else amin
-        result = extreme(sum(abs(A), summed, keepdim=True), picked, keepdim=True)
-        if not keepdim:
-            result = reshape(result, reduced_shape)
+        result = extreme(sum(abs(A), summed, keepdim=True), (rows, cols), keepdim=keepdim)   # (summed has size 1)
     return result if out is None else write_out(result, out, "linalg_matrix_norm")
 
 

@@ -12,11 +12,12 @@ import warnings
 
 import numpy as np
 
-from .._device import get_array_module, to_device
+from .._device import cuda_index_of, get_array_module, mixed_devices_error, on_device_of, on_tensors_device, to_device
 from .._ops import inplace_apply
 from .._ops import relu as _relu
 from .._ops import sigmoid, tanh  # noqa: F401  (re-exported, as torch.nn.functional does)
 from .._ops.reduction import _axes
+from .._ops.shape import Reshape
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.version import bump_version
@@ -29,7 +30,7 @@ from ._functions.embedding import Embedding
 from ._functions.normalization import BatchNorm, BatchNormFixedStats, LayerNorm
 from ._functions.conv import Conv2d
 from ._functions.dropout import Dropout
-from ._functions.linear import Linear
+from ._functions.linear import LINEAR_NAMES, Linear
 from ._functions.loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy,
                               CrossEntropyProbs, HuberLoss, KLDiv, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from ._functions.pooling import AvgPool2d, MaxPool2d
@@ -52,11 +53,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, with W of shape (out_features, in_features)."""
     if input.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are 0D and {weight.ndim}D")
-    if input.shape[-1] != weight.shape[-1]:     # torch's text: the input seen as a matrix of rows of features
+    if input.array.shape[-1] != weight.array.shape[-1]:   # torch's text: the input as a matrix of rows of features
         rows = math.prod(input.shape[:-1])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
+    node = Linear().named(LINEAR_NAMES[min(input.ndim, 3), bias is not None])
+    return node(input, weight) if bias is None else node(input, weight, bias)
 
 
 # ------------------------------------------------------------------ activations
@@ -102,6 +104,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if input.is_cuda:
         keep = to_device(keep, input.device)                         # one copy of the mask to the GPU
     fn = Dropout(keep, 1.0 / (1.0 - p))
+    if input.is_cuda:
+        fn.named("NativeDropoutBackward0")                           # torch's fused GPU dropout (the CPU's multiplies)
     return inplace_apply(input, fn) if inplace else fn(input)
 
 
@@ -315,18 +319,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         for name, t in (("running_mean", running_mean), ("running_var", running_var)):
             if t is None:
                 raise RuntimeError(f"{name} must be defined in evaluation mode")
-        fn = BatchNormFixedStats(running_mean.array.reshape(-1), running_var.array.reshape(-1), eps)
+        with on_device_of(input.array):                  # (the constructor computes 1 / sqrt(var + eps))
+            fn = BatchNormFixedStats(running_mean.array.reshape(-1), running_var.array.reshape(-1), eps)
         return fn(input, weight, bias)
     fn = BatchNorm(eps)
     output = fn(input, weight, bias)
-    if running_mean is not None:                         # running = (1 - momentum) running + momentum batch
-        stat = running_mean.array.reshape(-1)
-        stat *= 1 - momentum
-        stat += (momentum * fn.mean).astype(stat.dtype, copy=False)
-    if running_var is not None:                          # (with the unbiased variance)
-        stat = running_var.array.reshape(-1)
-        stat *= 1 - momentum
-        stat += (momentum * fn.count / (fn.count - 1) * fn.var).astype(stat.dtype, copy=False)
+    with on_device_of(input.array):
+        if running_mean is not None:                     # running = (1 - momentum) running + momentum batch
+            stat = running_mean.array.reshape(-1)
+            stat *= 1 - momentum
+            stat += (momentum * fn.mean).astype(stat.dtype, copy=False)
+        if running_var is not None:                      # (with the unbiased variance)
+            stat = running_var.array.reshape(-1)
+            stat *= 1 - momentum
+            stat += (momentum * fn.count / (fn.count - 1) * fn.var).astype(stat.dtype, copy=False)
     return output
 
 
@@ -355,6 +361,7 @@ def _embedding_padding_idx(padding_idx: int | None, num_embeddings: int) -> int 
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+@on_tensors_device
 def _embedding_renorm_(weight: Tensor, indices, max_norm: float, norm_type: float) -> None:
     """Rescale, in place and outside the graph, each used row whose ``norm_type``-norm exceeds ``max_norm``."""
     xp = get_array_module(weight.array)
@@ -436,7 +443,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             raise RuntimeError(f"conv1d: calculated output size is too small: input length {length} with "
                                f"padding {padding}, kernel size {kernel} and dilation {dilation}")
         padding = (0, padding)
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups).squeeze(2)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups)
+    out = Reshape(out.shape[:2] + out.shape[3:]).named("ConvolutionBackward0")(out)   # (torch's one conv node)
     return out if batched else out.squeeze(0)
 
 
@@ -584,7 +592,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _pointwise(ELU(alpha, 1.0, 1.0 / alpha), input, inplace)
+    return _pointwise(ELU(alpha, 1.0, 1.0 / alpha).named("CeluBackward0"), input, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -683,6 +691,9 @@ def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int, red
     classes = input.shape[1]
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"{name}: weight must have one entry per class ({classes}), got shape {tuple(weight.shape)}")
+    for other in (target, weight):
+        if other is not None and cuda_index_of(other.array) != cuda_index_of(input.array):
+            raise mixed_devices_error(input.device, other.device)
     t = target.array
     if type(t).__module__.startswith("numpy") and t.size:   # (checked on the host only: no GPU sync)
         bad = t[(t != ignore_index) & ((t < 0) | (t >= classes))]
@@ -866,7 +877,7 @@ def _constant_operand(tensor: Tensor | None, input: Tensor, name: str, fn_name: 
     if tensor.requires_grad and is_grad_enabled():
         raise RuntimeError(f"The function '{fn_name}' is not differentiable with respect to argument '{name}'. "
                            "This input cannot have requires_grad True.")
-    if type(tensor.array) is not type(input.array):
+    if cuda_index_of(tensor.array) != cuda_index_of(input.array):
         raise RuntimeError(f"{fn_name}: expected {name} on the input's device ({input.device}), "
                            f"got {tensor.device}")
     try:
@@ -876,7 +887,8 @@ def _constant_operand(tensor: Tensor | None, input: Tensor, name: str, fn_name: 
     if not fits:
         raise RuntimeError(f"{fn_name}: {name} of shape {tuple(tensor.shape)} cannot be broadcast to the "
                            f"input's shape {tuple(input.shape)}")
-    return tensor.array.astype(input.dtype, copy=False)
+    with on_device_of(input.array):
+        return tensor.array.astype(input.dtype, copy=False)
 
 
 def _check_probabilities(array, what: str) -> None:
@@ -944,6 +956,14 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, redu
     return loss
 
 
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``: each slice scaled to unit p-norm."""
+    from ..linalg import vector_norm
+    result = input / vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return result if out is None else out.copy_(result)
+
+
+@on_tensors_device
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices to one-hot int64 vectors."""
     xp = get_array_module(tensor.array)

@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._device import get_array_module
+from .._device import get_array_module, on_device_of
 from .._parallel import run_blockwise
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
@@ -56,7 +56,8 @@ class Adagrad(Optimizer):
         xp = get_array_module(param.array)
         state = self.state[param]
         state["step"] = Tensor._wrap(np.zeros((), dtype=np.float32))
-        state["sum"] = Tensor._wrap(xp.full_like(param.array, self.defaults["initial_accumulator_value"]))
+        with on_device_of(param.array):               # (made in the constructor: on the parameter's GPU)
+            state["sum"] = Tensor._wrap(xp.full_like(param.array, self.defaults["initial_accumulator_value"]))
         return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._device import get_array_module
+from .._device import get_array_module, on_device_of
 from .._parallel import run_blockwise
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
@@ -71,6 +71,7 @@ class Adam(Optimizer):
             # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
             lr, beta1, beta2 = float(group["lr"]), float(group["betas"][0]), float(group["betas"][1])
             amsgrad = group["amsgrad"]
+            on_gpu: dict = {}                                # updated together below (adam_update_foreach)
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -85,7 +86,14 @@ class Adam(Optimizer):
                 arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
                 if amsgrad:
                     arrays.append(state["max_exp_avg_sq"].array)
+                if not isinstance(param.array, np.ndarray):    # same device, dtype and step: one update
+                    kind = (param.device, param.array.dtype, step)
+                    on_gpu.setdefault(kind, (hyper, []))[1].append(arrays)
+                    continue
                 run_blockwise(lambda *blocks: adam_update(*blocks, **hyper), *arrays)
+            for hyper, arrays in on_gpu.values():
+                with on_device_of(arrays[0][0]):
+                    adam_update_foreach(arrays, **hyper)
         return loss
 
 
@@ -119,3 +127,21 @@ def adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, lr: float, be
     update = xp.multiply(exp_avg, -step_size)
     update /= denom
     p += update                                                      # p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+def adam_update_foreach(arrays: list[list], **hyper) -> None:
+    """``adam_update`` of several parameters at once, for the GPU, where every array operation is a
+    kernel launch: each of the arrays (parameter, gradient, moments) of all the parameters copied
+    end to end into one flat array, ``adam_update`` run once on those, and the parameters and moments
+    copied back: 3 or 4 launches per parameter and about 16 in all, instead of about 12 per parameter.
+    The same operations in the same order, so the same values. ``arrays``: per parameter,
+    ``[p, g, exp_avg, exp_avg_sq(, max_exp_avg_sq)]``, all on one device, with one dtype and step.
+    """
+    xp = get_array_module(arrays[0][0])
+    flat = [xp.concatenate([a[k].reshape(-1) for a in arrays]) for k in range(len(arrays[0]))]
+    adam_update(*flat, **hyper)
+    for k in [0] + list(range(2, len(flat))):          # the parameters and moments (not the gradients)
+        start = 0
+        for a in arrays:
+            a[k][...] = flat[k][start:start + a[k].size].reshape(a[k].shape)
+            start += a[k].size

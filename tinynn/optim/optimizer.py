@@ -14,13 +14,14 @@ Subclasses implement ``step()``, which updates each parameter's array in place
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._device import to_device
+from .._device import cuda_context, cuda_index_of, cupy_in_use, mixed_devices_error, to_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..nn.parameter import zero_grads
@@ -141,11 +142,20 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        check_devices = cupy_in_use()                   # (nothing to check while every array is NumPy's)
         for group in self.param_groups:                 # the update changes them in place (autograd/version.py)
             for param in group["params"]:
                 if param.grad is not None:
                     bump_version(param.array)
+                    if check_devices:
+                        _check_state_device(param, self.state.get(param))
         return loss
+
+    def __init_subclass__(cls, **kwargs):
+        """Run each subclass's ``step`` on its parameters' GPU (see ``_on_parameters_device``)."""
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _on_parameters_device(cls.__dict__["step"])
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once from its ``.grad``; returns the closure's loss (or None)."""
@@ -227,6 +237,39 @@ class Optimizer:
                 if key != "params":
                     text += "\n" + f"    {key}: {group[key]}"
         return text + "\n)"
+
+
+def _on_parameters_device(step: Callable) -> Callable:
+    """``step`` run inside the CUDA context of the parameters' GPU, so that its CuPy kernels run where
+    the arrays are (``cuda:1`` too, not CuPy's current device); on the CPU it is called as it is.
+    The first parameter's device is taken for all of them."""
+    @functools.wraps(step)
+    def step_on_parameters_device(self, *args, **kwargs):
+        params = self.param_groups[0]["params"] if self.param_groups else ()
+        index = cuda_index_of(params[0].array) if params else None
+        if index is None:
+            return step(self, *args, **kwargs)
+        with cuda_context(index):
+            return step(self, *args, **kwargs)
+    return step_on_parameters_device
+
+
+def _check_state_device(param: Tensor, state: dict | None) -> None:
+    """Refuse, with torch's error, to step a parameter whose state is on another device.
+
+    That happens when the optimizer stepped before ``model.to(device)``: torch
+    moves the state only in ``load_state_dict``, and its step then fails this
+    way. Scalars (Adam's ``step``, kept on the CPU as in torch) may be anywhere.
+    """
+    if not state:
+        return
+    index = cuda_index_of(param.array)
+    for key, value in state.items():
+        if isinstance(value, Tensor) and value.ndim and cuda_index_of(value.array) != index:
+            error = mixed_devices_error(param.device, value.device)
+            raise RuntimeError(f"{error} (the optimizer's state {key!r} is on {value.device}: it was made before "
+                               "the model moved; make the optimizer after model.to(device), or load its "
+                               "state_dict there)")
 
 
 def _state_value_for(param: Tensor, key: str, value: Any) -> Any:

@@ -53,6 +53,7 @@ class LogSoftmax(Function):
 
 # ----------------------------------------------------------- pointwise activations
 class LeakyReLU(Function):
+    torch_name = "LeakyReluBackward0"           # (torch's spelling)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, negative_slope):
@@ -70,6 +71,7 @@ class LeakyReLU(Function):
 class ELU(Function):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): ELU, SELU and CELU."""
 
+    torch_name = "EluBackward0"                 # (also SELU's; celu() names its node CeluBackward0)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, alpha, scale=1.0, input_scale=1.0):
@@ -91,6 +93,7 @@ class ELU(Function):
 class GELU(Function):
     """x * Phi(x), Phi the standard normal CDF: exactly (with erf) or with torch's tanh approximation."""
 
+    torch_name = "GeluBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -121,6 +124,7 @@ class GELU(Function):
 
 
 class SiLU(Function):
+    torch_name = "SiluBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -166,6 +170,7 @@ class Hardtanh(Function):
 
 
 class Softsign(Function):
+    torch_name = "DivBackward0"                 # torch computes x / (1 + |x|)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, x):
@@ -233,6 +238,7 @@ class LogSigmoid(Function):
 class PReLU(Function):
     """x if x > 0 else weight * x, with one learned slope per channel (axis 1), or one shared slope."""
 
+    torch_name = "PreluKernelBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x, weight):

@@ -32,10 +32,13 @@ def tiles(x_shape, out_hw):
 
 
 class AdaptiveAvgPool2d(Function):
+    torch_name = "AdaptiveAvgPool2DBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, out_hw):
         self.out_hw = out_hw
+        if tuple(out_hw) == (1, 1):
+            self.torch_name = "MeanBackward1"           # torch averages to 1x1 with mean()
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -63,6 +66,7 @@ class AdaptiveAvgPool2d(Function):
 class AdaptiveMaxPool2d(Function):
     """The maximum of each adaptive window; ``self.indices`` (N, C, OH, OW): where, in the flattened H*W plane."""
 
+    torch_name = "AdaptiveMaxPool2DBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, out_hw):

@@ -23,6 +23,11 @@ times the same shifted view of the rows, transposed: one product over columns,
 either the rows' columns rebuilt from the saved rows or, when the layer narrows
 (fewer outputs than inputs), gy's shifted columns, the smaller of the two,
 which the input gradient has built already.
+
+On the GPU, where every array operation is a kernel launch, neither: the whole
+batch is one im2col, one copy of the strided view and one batched product,
+and dL/dx is the convolution of gy (spread out by the stride) with the flipped
+kernel, the same way (``forward_whole_batch``): 5 kernels forward, 8 backward.
 """
 from __future__ import annotations
 
@@ -92,7 +97,9 @@ class Conv2d(Function):
     ``W cols`` already includes it and backward's ``gy cols^T`` gives dL/db as its last column.
     """
 
+    torch_name = "ConvolutionBackward0"
     saves_output = False                        # backward reads the inputs, not the output
+    whole_batch = False                         # the GPU's method (see forward_whole_batch)?
 
     def __init__(self, stride, pads, dilation, groups, out_hw):
         self.stride, self.pads, self.dilation = stride, pads, dilation
@@ -100,6 +107,8 @@ class Conv2d(Function):
 
     def forward(self, x, weight, bias=None):
         xp = get_array_module(x)
+        if xp is not np and x.shape[0]:
+            return self.forward_whole_batch(x, weight, bias)                # the GPU's method (see there)
         n, o, (oh, ow) = x.shape[0], weight.shape[0], self.out_hw
         self.kernel, self.k = weight.shape[2:], weight[0].size          # k: column rows from the image
         self.bias = bias
@@ -124,6 +133,8 @@ class Conv2d(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.whole_batch:
+            return self.backward_whole_batch(gy)
         gx = xp.empty(self.inputs[0].shape, dtype=gy.dtype) if self.needs_grad(0) else None
         backward_chunk = self.backward_shifted if self.shifted else self.backward_im2col
 
@@ -276,3 +287,72 @@ class Conv2d(Function):
             h, w = gx.shape[2:]
             gx[...] = grows.reshape(-1, n, hp, wp)[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
         return gw, gb
+
+    # ---------------------------------------------------------------- GPU: whole-batch im2col
+    # On a GPU each array operation is a kernel launch, and the methods above, made for a CPU's
+    # caches and threads, take many (KH*KW strided additions in col2im, KH*KW products in the
+    # shifted sums). The GPU runs the whole batch as one im2col instead: one copy of the strided
+    # view of the receptive fields and one (batched) product, forward and for each gradient.
+    # dL/dx is itself a convolution: of gy, with zeros put between its values for a stride and
+    # around them for the kernel's reach, with the kernel flipped and its in/out channels swapped.
+    def forward_whole_batch(self, x, weight, bias):
+        """GPU: y = W cols + b over the whole batch; 5 kernels (with padding and a bias)."""
+        xp = get_array_module(x)
+        n, g, (oh, ow) = x.shape[0], self.groups, self.out_hw
+        self.whole_batch = True
+        self.bias, self.weight = bias, weight
+        self.kernel = weight.shape[2:]
+        fields = windows(pad2d(x, self.pads), self.kernel, self.stride, self.dilation, self.out_hw)
+        self.cols = xp.ascontiguousarray(fields).reshape(n, g, -1, oh * ow)     # (N, G, C/G*KH*KW, OH*OW)
+        y = weight.reshape(g, weight.shape[0] // g, -1) @ self.cols               # y = W cols, per image and group
+        y = y.reshape(n, -1, oh, ow)
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)                                           # + b
+        return y
+
+    def backward_whole_batch(self, gy):
+        """GPU: (dL/dx, dL/dW, dL/db), each one product or one sum over the whole batch."""
+        weight = self.weight
+        n, o, oh, ow = gy.shape
+        g = self.groups
+        gy_groups = gy.reshape(n, g, o // g, oh * ow)
+        gw = gb = gx = None
+        if self.needs_grad(1):                                                    # dL/dW = sum over images of gy cols^T
+            gw = (gy_groups @ self.cols.swapaxes(-1, -2)).reshape(n, *weight.shape).sum(axis=0)
+        if self.bias_needs_grad():
+            gb = gy.sum(axis=(0, 2, 3))                                           # dL/db = sum of gy
+        if self.needs_grad(0):
+            gx = self.input_gradient_as_convolution(gy, weight)
+        return gx, gw, gb
+
+    def input_gradient_as_convolution(self, gy, weight):
+        """dL/dx[h] = sum_i gy_up[h + top - i*dh] W[i] (gy_up: gy with stride - 1 zeros between rows; the
+        same for columns): a stride-1 convolution of gy_up, padded by the kernel's reach, with W
+        flipped and its in/out channels swapped."""
+        xp = get_array_module(gy)
+        n, o, oh, ow = gy.shape
+        _, c, h, w = self.inputs[0].shape
+        g, (kh, kw), (sh, sw), (dh, dw) = self.groups, self.kernel, self.stride, self.dilation
+        top, _, left, _ = self.pads
+        reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)
+        # gy_full[q] = gy[r] at q = r*s + reach - top (rows falling outside read only padding: dropped)
+        gy_full = xp.zeros((n, o, h + reach_h, w + reach_w), dtype=gy.dtype)
+        rows, r = _spread(oh, sh, reach_h - top, h + reach_h)
+        cols, cc = _spread(ow, sw, reach_w - left, w + reach_w)
+        gy_full[:, :, rows, cols] = gy[:, :, r, cc]
+        fields = windows(gy_full, self.kernel, (1, 1), self.dilation, (h, w))      # (N, O, KH, KW, H, W)
+        gy_cols = xp.ascontiguousarray(fields).reshape(n, g, -1, h * w)           # (N, G, O/G*KH*KW, H*W)
+        # flipped[g, c, (o, i, j)] = W[g*O/G + o, c, KH-1-i, KW-1-j]
+        flipped = weight.reshape(g, o // g, c // g, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+        gx = xp.ascontiguousarray(flipped).reshape(g, c // g, -1) @ gy_cols       # dL/dx = W_flip^T gy_full's columns
+        return gx.reshape(n, c, h, w)
+
+
+def _spread(count: int, stride: int, start: int, size: int) -> tuple[slice, slice]:
+    """Values r = 0..count-1 placed at ``start + r*stride``: (the positions inside ``[0, size)``,
+    the values that land there), as slices."""
+    first = 0 if start >= 0 else (-start + stride - 1) // stride           # the first r at a position >= 0
+    stop = 0 if start >= size else min(count, (size - start + stride - 1) // stride)   # the first r at >= size
+    if stop <= first:
+        return slice(0, 0), slice(0, 0)
+    return slice(start + first * stride, start + (stop - 1) * stride + 1, stride), slice(first, stop)

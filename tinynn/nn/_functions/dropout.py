@@ -5,6 +5,7 @@ from ...autograd.function import Function
 
 
 class Dropout(Function):
+    torch_name = "MulBackward0"                 # torch's CPU dropout multiplies by the mask
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, mask, scale):

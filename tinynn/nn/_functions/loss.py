@@ -21,6 +21,7 @@ def _reduce(per_sample, weights, reduction):
 class NLLLoss(Function):
     """loss_n = -w[t_n] * logp[n, t_n]; input (N, C) with target (N,) (other layouts are reshaped)."""
 
+    torch_name = "NllLossBackward0"             # (also cross_entropy's, as torch's)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, target, weight, ignore_index, reduction):
@@ -31,8 +32,22 @@ class NLLLoss(Function):
         t = self.target
         keep = t != self.ignore_index
         safe = xp.where(keep, t, 0)
-        w = self.weight[safe] if self.weight is not None else xp.ones(t.shape, dtype)
-        return safe, (w * keep).astype(dtype, copy=False)
+        w = (self.weight[safe] * keep).astype(dtype, copy=False) if self.weight is not None else keep.astype(dtype)
+        if xp is not np:
+            w = self._nan_where_out_of_range(xp, safe, w)
+        return safe, w
+
+    def _nan_where_out_of_range(self, xp, safe, w):
+        """On the GPU, a sample whose target is no class gets weight NaN, so the loss is NaN.
+
+        The CPU checks the targets before the loss (an IndexError); on the GPU
+        that check would wait for the device, and CuPy's indexing wraps an out-
+        of-range target around to some class: a plausible, wrong loss. NaN
+        instead, with no wait, in two element-wise kernels: viewed as unsigned,
+        a negative target is huge, so one comparison finds both kinds.
+        """
+        unsigned = safe.view(safe.dtype.str.replace("i", "u")) if safe.dtype.kind == "i" else safe
+        return xp.where(unsigned < self.shape[1], w, xp.nan)
 
     def forward(self, logp):
         xp = get_array_module(logp)
@@ -60,6 +75,8 @@ class CrossEntropy(NLLLoss):
     def __init__(self, target, weight, ignore_index, reduction, label_smoothing=0.0):
         super().__init__(target, weight, ignore_index, reduction)
         self.label_smoothing = label_smoothing
+        if label_smoothing:
+            self.torch_name = "AddBackward0"            # torch adds the smoothing term to the NLL
 
     def forward(self, x):
         self.logp = stable_log_softmax(x, axis=1)
@@ -113,6 +130,8 @@ class CrossEntropyProbs(Function):
 
     def __init__(self, weight, reduction):
         self.weight, self.reduction = weight, reduction
+        # torch's formula ends with -sum(...) per row, divided by the row count for 'mean'
+        self.torch_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
 
     def forward(self, x, y):
         self.logp = stable_log_softmax(x, axis=1)
@@ -135,6 +154,7 @@ class CrossEntropyProbs(Function):
 
 
 class MSELoss(Function):
+    torch_name = "MseLossBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, reduction):
@@ -166,6 +186,10 @@ def _reduction_grad(gy, reduction, size):
     return gy / size if reduction == "mean" else gy
 
 
+# torch's node for a loss it composes of other ops: the reduction's (or, for 'none', the last op's)
+_COMPOSED_NAMES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
+
+
 class L1Loss(Function):
     """|x - y| elementwise, then reduced."""
 
@@ -173,6 +197,7 @@ class L1Loss(Function):
 
     def __init__(self, reduction):
         self.reduction = reduction
+        self.torch_name = _COMPOSED_NAMES[reduction]    # torch composes |x - y| and the reduction
 
     def forward(self, x, y):
         xp = get_array_module(x)
@@ -316,6 +341,10 @@ class KLDiv(Function):
 
     def __init__(self, reduction, log_target):
         self.reduction, self.log_target = reduction, log_target
+        if reduction == "none":                         # torch: target * (log target - input), or with log_target
+            self.torch_name = "MulBackward0" if log_target else "SubBackward0"   # exp(target) * (target - input)
+        else:
+            self.torch_name = _COMPOSED_NAMES[reduction]
 
     def forward(self, x, y):
         xp = get_array_module(x)

@@ -68,6 +68,7 @@ class BatchNorm(Function):
     statistics, for the caller's running averages.
     """
 
+    torch_name = "NativeBatchNormBackward0"
     saved_inputs, saves_output = (1,), False    # backward reads the weight (x_hat is its own copy)
 
     def __init__(self, eps):
@@ -131,6 +132,7 @@ class BatchNorm(Function):
 class BatchNormFixedStats(Function):
     """Eval mode: normalise with given (running) mean and variance: y = weight * (x - mean) / sqrt(var + eps) + bias."""
 
+    torch_name = "NativeBatchNormBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def __init__(self, mean, var, eps):
@@ -173,6 +175,7 @@ class BatchNormFixedStats(Function):
 class LayerNorm(Function):
     """Normalise each sample over its last D values (viewed as (M, D)), then scale and shift elementwise."""
 
+    torch_name = "NativeLayerNormBackward0"
     saved_inputs, saves_output = (1,), False    # backward reads the weight (x_hat is its own copy)
 
     def __init__(self, normalized_size, eps):

@@ -8,10 +8,12 @@ import numpy as np
 from ..._device import get_array_module
 from ..._parallel import run_in_chunks
 from ...autograd.function import Function
-from .conv import pad2d, window_slice
+from .conv import pad2d, window_slice, windows
 
 
 class MaxPool2d(Function):
+    torch_name = "MaxPool2DWithIndicesBackward0"
+
     def __init__(self, kernel, stride, pads, dilation, out_hw):
         self.kernel, self.stride, self.pads = kernel, stride, pads
         self.dilation, self.out_hw = dilation, out_hw
@@ -29,6 +31,11 @@ class MaxPool2d(Function):
         self.tiled = (self.stride == self.kernel and self.pads == (0, 0, 0, 0) and self.dilation == (1, 1)
                       and x.shape[2:] == (oh * kh, ow * kw) and x.size > 0)
         self.padded = pad2d(x, self.pads, value=-xp.inf)
+        # on the GPU, windows that do not overlap take the gathered path (a few kernels in all)
+        self.gathered = xp is not np and x.size > 0 and self.windows_are_disjoint()
+        if self.gathered:
+            self.y = self.forward_gathered(self.padded)
+            return self.y
         if self.tiled:
             self.y = self.forward_tiled(self.padded)
             return self.y
@@ -58,6 +65,8 @@ class MaxPool2d(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.gathered:
+            return (self.backward_gathered(gy),)
         if self.tiled:
             gpad = self.backward_tiled(gy, xp)
             self.route_to_nans(gy, gpad)
@@ -108,6 +117,50 @@ class MaxPool2d(Function):
 
         run_in_chunks(chunk, gx)
         return gx.reshape(self.padded.shape)
+
+    # ------------------------------------------------------ GPU: gathered windows
+    # On a GPU each array operation is a kernel launch, and the per-offset passes above take
+    # several per kernel offset (KH*KW). When no two windows share an input (stride >= the
+    # dilated kernel: the usual 2x2 pooling), the GPU instead copies every window's values side
+    # by side once and works on all of them together: 2 calls forward, 12 backward, whatever
+    # the kernel size. Windows that overlap keep the passes above.
+    def windows_are_disjoint(self) -> bool:
+        """Does every input belong to one window at most?"""
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
+
+    def gpu_windows(self, padded):
+        """The windows of ``padded`` as a strided view (N, C, OH, OW, KH, KW) (writable on the GPU)."""
+        return windows(padded, self.kernel, self.stride, self.dilation, self.out_hw).transpose(0, 1, 4, 5, 2, 3)
+
+    def forward_gathered(self, padded):
+        """GPU: the windows copied side by side, (N, C, OH, OW, KH*KW), and their maximum."""
+        xp = get_array_module(padded)
+        n, c, (oh, ow) = *padded.shape[:2], self.out_hw
+        self.cols = xp.ascontiguousarray(self.gpu_windows(padded)).reshape(n, c, oh, ow, -1)
+        return self.cols.max(axis=-1)                                        # y = max over the window (NaN if any)
+
+    def backward_gathered(self, gy):
+        """GPU: gy goes to each window's first maximum, or to its last NaN when it holds one (as torch)."""
+        xp = get_array_module(gy)
+        cols, k = self.cols, self.cols.shape[-1]
+        position = xp.arange(k)
+        # argmax gives each window's first maximum, or, in a window holding NaN, one of its NaNs
+        # (NumPy the first, CuPy any): never after its last NaN, which the second argmax finds
+        # (0 in a window without NaN). The later of the two is the one torch picks in every window.
+        at = cols.argmax(axis=-1)
+        last_nan = (xp.isnan(cols) * position).argmax(axis=-1)
+        xp.maximum(at, last_nan, out=at)
+        hit = at[..., None] == position                                      # one-hot over the window
+        kh, kw = self.kernel
+        # tiling windows cover every input once: nothing is left for zeros
+        gpad = (xp.empty if self.tiled else xp.zeros)(self.padded.shape, dtype=gy.dtype)
+        n, c, oh, ow = gy.shape
+        xp.multiply(hit.reshape(n, c, oh, ow, kh, kw), gy[..., None, None],
+                    out=self.gpu_windows(gpad))                              # dx = gy at the input picked, else 0
+        top, bottom, left, right = self.pads
+        h, w = gpad.shape[2:]
+        return gpad[:, :, top:h - bottom, left:w - right]
 
 
 def widen(a, kw):
@@ -178,6 +231,7 @@ def first_hit_in_windows(hit, kw, unclaimed):
 
 
 class AvgPool2d(Function):
+    torch_name = "AvgPool2DBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, kernel, stride, pads, out_hw, divisor):
@@ -191,6 +245,8 @@ class AvgPool2d(Function):
     def forward(self, x):
         padded = pad2d(x, self.pads)
         self.padded_shape = padded.shape
+        if get_array_module(x) is not np:
+            return self.forward_gathered(padded)
         y = None
         for r, c in self._offsets():
             y = padded[:, :, r, c].copy() if y is None else y + padded[:, :, r, c]
@@ -198,6 +254,8 @@ class AvgPool2d(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if xp is not np and self.windows_are_disjoint():
+            return (self.backward_gathered(gy),)
         gpad = xp.zeros(self.padded_shape, dtype=gy.dtype)
         share = gy / gy.dtype.type(self.divisor)
         for r, c in self._offsets():
@@ -205,3 +263,33 @@ class AvgPool2d(Function):
         top, bottom, left, right = self.pads
         h, w = gpad.shape[2:]
         return (gpad[:, :, top:h - bottom, left:w - right],)
+
+    # ------------------------------------------------------ GPU: whole windows at once
+    # As for max pooling: on a GPU one sum over a strided view of all windows, and, when no two
+    # windows share an input, one assignment through that view for the gradient, instead of
+    # KH*KW passes. (Windows that overlap keep the passes above for the gradient.)
+    def windows_are_disjoint(self) -> bool:
+        """Does every input belong to one window at most?"""
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        return sh >= kh and sw >= kw
+
+    def window_view(self, padded):
+        """The windows of ``padded`` as a strided view (N, C, OH, OW, KH, KW) (writable on the GPU)."""
+        return windows(padded, self.kernel, self.stride, (1, 1), self.out_hw).transpose(0, 1, 4, 5, 2, 3)
+
+    def forward_gathered(self, padded):
+        """GPU: y = the sum over each window / divisor, in one reduction over the strided view."""
+        xp = get_array_module(padded)
+        y = self.window_view(padded).sum(axis=(4, 5))
+        in_place = y if y.dtype.kind in "fc" else None                       # (integers: a float mean, as above)
+        return xp.true_divide(y, y.dtype.type(self.divisor), out=in_place)    # y = mean over the window
+
+    def backward_gathered(self, gy):
+        """GPU: each input of a window gets gy / divisor (0 outside every window), in one assignment."""
+        xp = get_array_module(gy)
+        gpad = xp.zeros(self.padded_shape, dtype=gy.dtype)
+        share = gy / gy.dtype.type(self.divisor)
+        self.window_view(gpad)[...] = share[..., None, None]                 # each input gets gy / (KH*KW)
+        top, bottom, left, right = self.pads
+        h, w = gpad.shape[2:]
+        return gpad[:, :, top:h - bottom, left:w - right]

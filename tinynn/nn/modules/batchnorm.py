@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._creation import ones, tensor, zeros
+from ..._device import on_device_of
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -79,7 +80,8 @@ class _BatchNorm(_NormBase):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.array += 1
+            with on_device_of(self.num_batches_tracked.array):     # (on its GPU: cuda:1 too)
+                self.num_batches_tracked.array += 1
             if self.momentum is None:                     # cumulative moving average: the mean of all batches so far
                 factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)

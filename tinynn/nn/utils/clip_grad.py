@@ -14,7 +14,7 @@ from typing import Iterable, Union
 
 import numpy as np
 
-from ..._device import get_array_module, to_device
+from ..._device import get_array_module, on_device_of, to_device
 from ..._tensor import Tensor
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -24,21 +24,22 @@ TensorOrTensors = Union[Tensor, Iterable[Tensor]]
 
 def _vector_norm(array, norm_type: float):
     """The ``norm_type``-norm of all elements of ``array`` (torch.linalg.vector_norm), as a 0-d array."""
-    xp = get_array_module(array)
-    magnitude = xp.abs(array)
-    if magnitude.size == 0:
-        return xp.zeros((), dtype=magnitude.dtype)
-    if norm_type == math.inf:
-        return magnitude.max()
-    if norm_type == -math.inf:
-        return magnitude.min()
-    if norm_type == 0:
-        return (magnitude != 0).sum().astype(magnitude.dtype)          # the number of non-zero elements
-    if norm_type == 1:
-        return magnitude.sum()
-    if norm_type == 2:
-        return xp.sqrt((magnitude * magnitude).sum())
-    return (magnitude ** norm_type).sum() ** (1.0 / norm_type)
+    with on_device_of(array):                             # (on the array's GPU: cuda:1 too)
+        xp = get_array_module(array)
+        magnitude = xp.abs(array)
+        if magnitude.size == 0:
+            return xp.zeros((), dtype=magnitude.dtype)
+        if norm_type == math.inf:
+            return magnitude.max()
+        if norm_type == -math.inf:
+            return magnitude.min()
+        if norm_type == 0:
+            return (magnitude != 0).sum().astype(magnitude.dtype)          # the number of non-zero elements
+        if norm_type == 1:
+            return magnitude.sum()
+        if norm_type == 2:
+            return xp.sqrt((magnitude * magnitude).sum())
+        return (magnitude ** norm_type).sum() ** (1.0 / norm_type)
 
 
 def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
@@ -57,7 +58,8 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0, error_if_no
     norms = [_vector_norm(t.array, norm_type) for t in tensors]
     norms = [n if type(n) is type(first.array) else to_device(n, first.device) for n in norms]
     dtype = np.result_type(*[n.dtype for n in norms])
-    total = _vector_norm(xp.stack([n.astype(dtype, copy=False) for n in norms]), norm_type)
+    with on_device_of(first.array):
+        total = _vector_norm(xp.stack([n.astype(dtype, copy=False) for n in norms]), norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
                            "so it cannot be clipped. To disable this error and scale the gradients by the "
@@ -73,10 +75,12 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     if not grads:
         return
     xp = get_array_module(total_norm.array)
-    clip_coef = xp.minimum(float(max_norm) / (total_norm.array + 1e-6), 1.0)   # no `if coef < 1`: no sync
+    with on_device_of(total_norm.array):
+        clip_coef = xp.minimum(float(max_norm) / (total_norm.array + 1e-6), 1.0)   # no `if coef < 1`: no sync
     for grad in grads:
         coef = clip_coef if type(clip_coef) is type(grad.array) else to_device(clip_coef, grad.device)
-        get_array_module(grad.array).multiply(grad.array, coef, out=grad.array, casting="unsafe")
+        with on_device_of(grad.array):
+            get_array_module(grad.array).multiply(grad.array, coef, out=grad.array, casting="unsafe")
 
 
 def clip_grad_norm_(parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0,
@@ -114,4 +118,5 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float, foreach: bo
     clip_value = float(clip_value)
     for p in parameters:
         if p.grad is not None:
-            get_array_module(p.grad.array).clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
+            with on_device_of(p.grad.array):
+                get_array_module(p.grad.array).clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)

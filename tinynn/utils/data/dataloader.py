@@ -9,7 +9,11 @@ batch, fetches those samples from the dataset and merges them with
         ...
 
 Fetching uses ``dataset.__getitems__(indices)`` when the dataset has it (one
-call per batch), and ``[dataset[i] for i in indices]`` otherwise.
+call per batch), and ``[dataset[i] for i in indices]`` otherwise. A
+``TensorDataset`` (or a ``Subset`` of one) collated by ``default_collate``
+skips both: each batch is gathered with one indexing operation per tensor
+(``BatchGatherer``), the same batch without splitting it into samples and
+stacking them again; on a GPU that is one kernel per tensor and step.
 
 Everything runs in the calling process: ``num_workers > 0`` is accepted for
 compatibility with PyTorch code but loads in-process too (tinynn's datasets
@@ -20,6 +24,8 @@ only matters for asynchronous copies to a GPU, which tinynn does not do.
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
 
 from ...random import Generator
 from ._collate import default_collate, default_convert
@@ -99,8 +105,42 @@ class DataLoader:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
             return
+        gather = self._batch_gatherer()
+        if gather is not None:
+            yield from self._gathered_batches(gather)
+            return
         for indices in self.batch_sampler:
             yield self.collate_fn(self._fetch(indices))
+
+    # ------------------------------------------------ fast path: batches gathered, not collated
+    def _batch_gatherer(self) -> Any:
+        """The dataset's ``BatchGatherer`` when it can build each batch in one indexing operation per
+        tensor (a ``TensorDataset``, or a ``Subset`` of one) and the batches would be collated by
+        ``default_collate``; None otherwise. It gives the batches that fetching the samples and
+        collating them gives, without splitting each batch into samples and stacking them again.
+        """
+        make = getattr(self.dataset, "_batch_gatherer", None)
+        if self.collate_fn is not default_collate or not callable(make):
+            return None
+        return make()
+
+    def _gathered_batches(self, gather: Any) -> Iterator[Any]:
+        """The epoch's batches through ``gather``.
+
+        When the batches are consecutive runs of one finite order (a plain ``BatchSampler`` over
+        a ``RandomSampler`` or ``SequentialSampler``), that order is drawn whole, as those
+        samplers draw it anyway, and each batch is a slice of it: a dataset on the GPU then
+        receives the epoch's indices in one copy instead of one per batch.
+        """
+        batch_sampler = self.batch_sampler
+        if type(batch_sampler) is BatchSampler and type(batch_sampler.sampler) in (RandomSampler, SequentialSampler):
+            order = np.asarray(list(batch_sampler.sampler), dtype=np.int64)
+            size = batch_sampler.batch_size
+            stop = len(order) - len(order) % size if batch_sampler.drop_last else len(order)
+            yield from gather.batches(order, size, stop)
+            return
+        for indices in batch_sampler:
+            yield gather(np.asarray(indices, dtype=np.int64))
 
     def __len__(self) -> int:
         if self.batch_sampler is not None:

@@ -13,11 +13,11 @@ import bisect
 import math
 import warnings
 from itertools import accumulate
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..._device import get_array_module
+from ..._device import device_of, get_array_module, on_device_of, to_device
 from .. import _arrays
 
 
@@ -70,6 +70,86 @@ class TensorDataset(Dataset):
         """The samples at ``indices``: one fancy-index per tensor, then split into per-sample views."""
         columns = [_rows(t, indices) for t in self.tensors]
         return list(zip(*columns))
+
+    def _batch_gatherer(self) -> "BatchGatherer | None":
+        """A ``BatchGatherer`` that builds this dataset's batches in one indexing operation per tensor,
+        or None when some tensor must take the per-sample path: one that requires grad (the batch
+        keeps its graph), or anything that is not a numeric array or tensor (collate decides).
+        None too for a subclass that changes how samples are fetched."""
+        if not _fetches_as(self, TensorDataset):
+            return None
+        arrays = []
+        for t in self.tensors:
+            tensor = _arrays.is_tensor(t)
+            if tensor and t.requires_grad:
+                return None
+            array = t.array if tensor else t
+            if not (tensor or isinstance(array, np.ndarray)) or array.dtype.kind not in "biufc":
+                return None
+            arrays.append(array)
+        return BatchGatherer(arrays)
+
+
+def _fetches_as(dataset: Any, cls: type) -> bool:
+    """Does ``dataset`` fetch its samples with ``cls``'s own ``__getitem__`` and ``__getitems__``?"""
+    kind = type(dataset)
+    return kind.__getitem__ is cls.__getitem__ and kind.__getitems__ is cls.__getitems__
+
+
+class BatchGatherer:
+    """Batches of a ``TensorDataset`` as ``default_collate`` would build them from its samples (a
+    list of one batch tensor per dataset tensor), made with one indexing operation per tensor
+    instead of splitting the rows into samples and stacking them again. ``DataLoader`` uses it.
+
+    Indices are 1-D int64 NumPy arrays. For tensors on a GPU the indices are copied there once
+    per call of ``batches`` (an epoch), and each batch reads a slice of that copy.
+    """
+
+    def __init__(self, arrays: list, subsets: tuple = ()):
+        self.arrays = arrays
+        self.subsets = subsets                # the indices of each Subset on the way, outermost first
+
+    def through(self, positions: np.ndarray) -> "BatchGatherer":
+        """The gatherer of the subset of samples at ``positions`` (sample k is sample ``positions[k]``)."""
+        return BatchGatherer(self.arrays, (positions,) + self.subsets)
+
+    def _to_rows(self, index: np.ndarray) -> np.ndarray:
+        """Indices into the tensors' rows, through the subsets, each checked as indexing it would be."""
+        for positions in self.subsets:
+            _check_bounds(index, len(positions))
+            index = positions[index]
+        _check_bounds(index, len(self.arrays[0]))
+        return index
+
+    def __call__(self, index: np.ndarray) -> list:
+        """The batch of the samples at ``index``."""
+        return self._take(self._to_rows(index), {})
+
+    def batches(self, order: np.ndarray, batch_size: int, stop: int) -> Iterator[list]:
+        """The batches of ``order[start:start + batch_size]`` for ``start`` in ``range(0, stop, batch_size)``."""
+        rows = self._to_rows(order)
+        on_device: dict = {}
+        for array in self.arrays:             # the whole order copied to each GPU once
+            if not isinstance(array, np.ndarray) and device_of(array) not in on_device:
+                on_device[device_of(array)] = to_device(rows, device_of(array))
+        for start in range(0, stop, batch_size):
+            part = slice(start, start + batch_size)
+            yield self._take(rows[part], {dev: index[part] for dev, index in on_device.items()})
+
+    def _take(self, rows: np.ndarray, on_device: dict) -> list:
+        """One batch: ``array[rows]`` for each array, with ``on_device[dev]`` as the index on GPU ``dev``
+        (copied there now if missing)."""
+        batch = []
+        for array in self.arrays:
+            if isinstance(array, np.ndarray):
+                batch.append(_arrays.wrap(array[rows]))
+                continue
+            dev = device_of(array)
+            if dev not in on_device:
+                on_device[dev] = to_device(rows, dev)
+            with on_device_of(array):
+                batch.append(_arrays.wrap(array[on_device[dev]]))
+        return batch
 
 
 def _rows(t: Any, indices: Sequence[int]) -> list:
@@ -129,6 +209,14 @@ class Subset(Dataset):
         if callable(getattr(self.dataset, "__getitems__", None)):
             return self.dataset.__getitems__(mapped)
         return [self.dataset[i] for i in mapped]
+
+    def _batch_gatherer(self) -> "BatchGatherer | None":
+        """The dataset's ``BatchGatherer`` reading through this subset's indices, or None."""
+        if not _fetches_as(self, Subset):
+            return None
+        make = getattr(self.dataset, "_batch_gatherer", None)
+        gatherer = make() if callable(make) else None
+        return None if gatherer is None else gatherer.through(np.asarray(self.indices, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.indices)
