@@ -40,7 +40,7 @@ CROP_PADDING = 4               # pixels of reflection around each image before t
 MOMENTUM = 0.9                 # SGD's momentum (OneCycleLR cycles it between 0.85 and 0.95)
 WEIGHT_DECAY = 5e-4
 WARMUP_FRACTION = 0.25         # OneCycleLR's pct_start: the share of the steps spent climbing to lr
-DEFAULT_EPOCHS = 20
+DEFAULT_EPOCHS = 18
 DEFAULT_LR = 0.05              # the peak rate of the cycle
 CHANNELS = (16, 32, 64)        # at 32 x 32, 16 x 16 and 8 x 8
 

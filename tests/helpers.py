@@ -2,6 +2,8 @@
 import numpy as np
 
 import tinynn
+import tinynn.nn as nn
+from tinynn import _parallel
 
 
 def leaf(array, device="cpu", dtype=np.float64) -> tinynn.Tensor:
@@ -21,3 +23,54 @@ def forward_and_grads(fn, *arrays) -> list:
     gy = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
     out.backward(tinynn.tensor(gy))
     return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
+
+
+# ------------------------------------------------------------------ optimizers (test_optim*.py)
+GRADS = [np.array([0.5, -1.0, 2.0]), np.array([-0.25, 0.5, 1.0]), np.array([1.0, 1.0, -3.0])]
+START = np.array([1.0, -2.0, 0.5])
+
+
+def run_optimizer(make_opt, grads=GRADS, start=START, dtype=np.float32, device="cpu"):
+    """Apply ``grads`` one step each to a parameter starting at ``start``; return its values after each step."""
+    p = nn.Parameter(tinynn.from_numpy(start.astype(dtype)).to(device))
+    opt = make_opt([p])
+    history = []
+    for g in grads:
+        p.grad = tinynn.from_numpy(g.astype(dtype)).to(device)
+        opt.step()
+        history.append(host(p).copy())
+    return history, p, opt
+
+
+def run_optimizer_in_blocks(monkeypatch, make_opt, grads, start, dtype=np.float32):
+    """``run_optimizer`` with the update split in blocks of 4 elements over 3 threads."""
+    before = tinynn.get_num_threads()
+    monkeypatch.setattr(_parallel, "BLOCK_ELEMENTS", 4)
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
+    try:
+        tinynn.set_num_threads(3)
+        return run_optimizer(make_opt, grads, start, dtype)
+    finally:
+        tinynn.set_num_threads(before)
+
+
+def step_like_torch(torch, torch_cls, ours_cls, options, steps, dtype=np.float32):
+    """Step torch's ``torch_cls`` and tinynn's ``ours_cls`` on the same random (16, 9) and (9,) parameters
+    with the same random gradients.
+
+    Returns both optimizers and, after each step, one (tinynn values, torch values) pair of arrays per parameter.
+    """
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal((16, 9)).astype(dtype), rng.standard_normal(9).astype(dtype)]
+    grads = [[rng.standard_normal(s.shape).astype(dtype) for s in start] for _ in range(steps)]
+    theirs = [torch.nn.Parameter(torch.from_numpy(s.copy())) for s in start]
+    ours = [nn.Parameter(tinynn.from_numpy(s.copy())) for s in start]
+    opt_t, opt_o = torch_cls(theirs, **options), ours_cls(ours, **options)
+    history = []
+    for gs in grads:
+        for t, o, g in zip(theirs, ours, gs):
+            t.grad, o.grad = torch.from_numpy(g.copy()), tinynn.from_numpy(g.copy())
+        opt_t.step()
+        opt_o.step()
+        history.append([(o.detach().numpy().copy(), t.detach().numpy().copy()) for t, o in zip(theirs, ours)])
+    return opt_t, opt_o, history

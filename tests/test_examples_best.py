@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tinynn
+from conftest import CUDA
 from test_examples import EXAMPLES, data_dir, epoch_losses, run_script  # noqa: F401 (data_dir is a fixture)
 
 
@@ -105,3 +106,16 @@ def test_bad_input_gets_one_line_and_exit_2(args, message, data_dir, monkeypatch
                                 monkeypatch, capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert "Epoch" not in out
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason="no CUDA device and no CuPy stand-in")
+def test_the_recipe_on_the_gpu_path(best, data_dir, monkeypatch, capsys):
+    code, out, err = run_script("cifar2_best.py", ["--device", "gpu", "--epochs", "1", "--batch-size", "32",
+                                                   "--data-dir", data_dir, "--no-download"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "Device: cuda" in out and len(epoch_losses(out)) == 1, out
+    tinynn.manual_seed(0)
+    images = tinynn.randn(16, 3, 8, 8)
+    on_gpu = best.augment(images.to("cuda"))
+    assert on_gpu.is_cuda and tuple(on_gpu.shape) == (16, 3, 8, 8)

@@ -22,23 +22,19 @@ TITLES = {"net": "Net", "netwidth": "NetWidth", "dropout": "NetDropout", "batchn
           "depth": "NetDepth", "res": "NetRes", "resdeep": "NetResDeep"}
 
 
-@pytest.fixture(scope="module")
-def models():
-    """The examples' cifar2_models module."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import cifar2_models
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return cifar2_models
-
-
 def example_module(name: str):
+    """Import the examples' module ``name`` (examples/ is not a package)."""
     sys.path.insert(0, str(EXAMPLES))
     try:
         return __import__(name)
     finally:
         sys.path.remove(str(EXAMPLES))
+
+
+@pytest.fixture(scope="module")
+def models():
+    """The examples' cifar2_models module."""
+    return example_module("cifar2_models")
 
 
 # ------------------------------------------------------------------ the classes

@@ -9,20 +9,7 @@ import tinynn
 import tinynn.nn as nn
 from tinynn import _parallel, optim
 
-GRADS = [np.array([0.5, -1.0, 2.0]), np.array([-0.25, 0.5, 1.0]), np.array([1.0, 1.0, -3.0])]
-START = np.array([1.0, -2.0, 0.5])
-
-
-def run(make_opt, grads=GRADS, start=START, dtype=np.float32):
-    """Apply ``grads`` one step each to a parameter starting at ``start``; return its values after each step."""
-    p = nn.Parameter(tinynn.from_numpy(start.astype(dtype)))
-    opt = make_opt([p])
-    history = []
-    for g in grads:
-        p.grad = tinynn.from_numpy(g.astype(dtype))
-        opt.step()
-        history.append(p.detach().numpy().copy())
-    return history, p, opt
+from helpers import GRADS, START, run_optimizer, run_optimizer_in_blocks, step_like_torch
 
 
 def sgd_reference(lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
@@ -83,7 +70,7 @@ ADAM_OPTIONS = [
 # ------------------------------------------------------------- hand-computed
 @pytest.mark.parametrize("options", SGD_OPTIONS)
 def test_sgd_matches_the_formula(options):
-    got, p, _ = run(lambda ps: optim.SGD(ps, **options))
+    got, p, _ = run_optimizer(lambda ps: optim.SGD(ps, **options))
     want = sgd_reference(**options)
     for g, w in zip(got, want):
         assert np.allclose(g, w, rtol=1e-6, atol=1e-6)
@@ -92,20 +79,20 @@ def test_sgd_matches_the_formula(options):
 
 def test_sgd_first_momentum_step_uses_the_gradient_itself():
     # buf = grad on the first step (no dampening applied), as torch does
-    got, p, opt = run(lambda ps: optim.SGD(ps, lr=1.0, momentum=0.9, dampening=0.5), grads=GRADS[:1])
+    got, p, opt = run_optimizer(lambda ps: optim.SGD(ps, lr=1.0, momentum=0.9, dampening=0.5), grads=GRADS[:1])
     assert np.allclose(got[0], START - GRADS[0])
     assert np.array_equal(opt.state[p]["momentum_buffer"].numpy(), GRADS[0].astype(np.float32))
 
 
 def test_sgd_hand_computed_numbers():
-    got, _, _ = run(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), grads=[np.ones(3), np.ones(3)],
+    got, _, _ = run_optimizer(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), grads=[np.ones(3), np.ones(3)],
                     start=np.zeros(3))
     assert np.allclose(got[0], -0.1) and np.allclose(got[1], -0.1 - 0.1 * 1.9)
 
 
 @pytest.mark.parametrize("options", ADAM_OPTIONS)
 def test_adam_matches_the_formula(options):
-    got, p, opt = run(lambda ps: optim.Adam(ps, **options))
+    got, p, opt = run_optimizer(lambda ps: optim.Adam(ps, **options))
     ref_options = dict(options)
     ref_options["decoupled"] = ref_options.pop("decoupled_weight_decay", False)
     want = adam_reference(**ref_options)
@@ -118,7 +105,7 @@ def test_adam_matches_the_formula(options):
 
 def test_adam_first_step_moves_each_weight_by_lr():
     # m_hat = g, v_hat = g^2 after bias correction, so the first step is -lr * sign(g) (up to eps)
-    got, _, _ = run(lambda ps: optim.Adam(ps, lr=0.01), grads=GRADS[:1])
+    got, _, _ = run_optimizer(lambda ps: optim.Adam(ps, lr=0.01), grads=GRADS[:1])
     assert np.allclose(got[0], START - 0.01 * np.sign(GRADS[0]), atol=1e-7)
 
 
@@ -128,10 +115,7 @@ def test_updates_in_blocks_on_threads_equal_the_whole_array_update(monkeypatch, 
     """Big parameters are updated in cache-sized blocks on several threads: the same numbers, bit for bit."""
     rng = np.random.default_rng(0)
     start, grads = rng.standard_normal((5, 7)), [rng.standard_normal((5, 7)) for _ in range(3)]
-    whole, _, _ = run(make, grads, start)
-    before = tinynn.get_num_threads()
-    monkeypatch.setattr(_parallel, "BLOCK_ELEMENTS", 4)
-    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
+    whole, _, _ = run_optimizer(make, grads, start)
     blocks = []
     real_run_blockwise = _parallel.run_blockwise
 
@@ -140,11 +124,7 @@ def test_updates_in_blocks_on_threads_equal_the_whole_array_update(monkeypatch, 
 
     monkeypatch.setattr(optim.sgd, "run_blockwise", counting_work)
     monkeypatch.setattr(optim.adam, "run_blockwise", counting_work)
-    try:
-        tinynn.set_num_threads(3)
-        split, _, _ = run(make, grads, start)
-    finally:
-        tinynn.set_num_threads(before)
+    split, _, _ = run_optimizer_in_blocks(monkeypatch, make, grads, start)
     assert sum(blocks) == 3 * 35 and max(blocks) == 4          # every element once per step, in blocks
     for a, b in zip(whole, split):
         np.testing.assert_array_equal(a, b)
@@ -323,12 +303,8 @@ def test_repr():
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True),
                                   lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.1, amsgrad=True)])
 def test_optimizers_run_on_the_parameters_device(device, make):
-    p = nn.Parameter(tinynn.from_numpy(START.astype(np.float32)).to(device))
-    opt = make([p])
-    for g in GRADS:
-        p.grad = tinynn.from_numpy(g.astype(np.float32)).to(device)
-        opt.step()
-    on_cpu, _, _ = run(make)
+    _, p, opt = run_optimizer(make, device=device)
+    on_cpu, _, _ = run_optimizer(make)
     assert p.device.type == device and p.dtype == np.float32
     assert np.allclose(p.detach().cpu().numpy(), on_cpu[-1], rtol=1e-6, atol=1e-6)
     assert all(v.device.type == device for k, v in opt.state[p].items() if k != "step")
@@ -372,20 +348,10 @@ def test_step_lr_warns_when_called_before_the_optimizer():
 
 # ---------------------------------------------------------------- vs torch
 def _torch_vs_tinynn(torch, torch_cls, ours_cls, options, steps=25):
-    rng = np.random.default_rng(0)
-    start = [rng.standard_normal((16, 9)).astype(np.float32), rng.standard_normal(9).astype(np.float32)]
-    grads = [[rng.standard_normal(s.shape).astype(np.float32) for s in start] for _ in range(steps)]
-    theirs = [torch.nn.Parameter(torch.from_numpy(s.copy())) for s in start]
-    ours = [nn.Parameter(tinynn.from_numpy(s.copy())) for s in start]
-    opt_t, opt_o = torch_cls(theirs, **options), ours_cls(ours, **options)
-    for gs in grads:
-        for t, o, g in zip(theirs, ours, gs):
-            t.grad, o.grad = torch.from_numpy(g.copy()), tinynn.from_numpy(g.copy())
-        opt_t.step()
-        opt_o.step()
-    for t, o in zip(theirs, ours):
+    opt_t, opt_o, history = step_like_torch(torch, torch_cls, ours_cls, options, steps)
+    for o, t in history[-1]:
         # torch fuses multiply-adds on the CPU (FMA); NumPy rounds twice, so allow a few float32 ulps
-        assert np.allclose(o.detach().numpy(), t.detach().numpy(), rtol=2e-6, atol=2e-6), options
+        assert np.allclose(o, t, rtol=2e-6, atol=2e-6), options
     sd_t, sd_o = opt_t.state_dict(), opt_o.state_dict()
     assert sorted(sd_t["state"]) == sorted(sd_o["state"])
     for index in sd_t["state"]:

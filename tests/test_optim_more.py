@@ -8,22 +8,9 @@ import pytest
 
 import tinynn
 import tinynn.nn as nn
-from tinynn import _parallel, optim
+from tinynn import optim
 
-GRADS = [np.array([0.5, -1.0, 2.0]), np.array([-0.25, 0.5, 1.0]), np.array([1.0, 1.0, -3.0])]
-START = np.array([1.0, -2.0, 0.5])
-
-
-def run(make_opt, grads=GRADS, start=START, dtype=np.float64):
-    """Apply ``grads`` one step each to a parameter starting at ``start``; return its values after each step."""
-    p = nn.Parameter(tinynn.from_numpy(start.astype(dtype)))
-    opt = make_opt([p])
-    history = []
-    for g in grads:
-        p.grad = tinynn.from_numpy(g.astype(dtype))
-        opt.step()
-        history.append(p.detach().numpy().copy())
-    return history, p, opt
+from helpers import GRADS, START, run_optimizer, run_optimizer_in_blocks, step_like_torch
 
 
 # ------------------------------------------------------------- the formulas, written out in float64
@@ -102,18 +89,18 @@ CASE_IDS = [f"{cls.__name__}-{options}" for cls, options, _ in CASES]
 
 @pytest.mark.parametrize("cls,options,reference", CASES, ids=CASE_IDS)
 def test_matches_the_formula(cls, options, reference):
-    got, p, opt = run(lambda ps: cls(ps, **options))
+    got, p, opt = run_optimizer(lambda ps: cls(ps, **options), dtype=np.float64)
     for g, w in zip(got, reference(**options)):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
     assert float(opt.state[p]["step"]) == 3.0 and opt.state[p]["step"].dtype == np.float32
-    got32, p32, opt32 = run(lambda ps: cls(ps, **options), dtype=np.float32)
+    got32, p32, opt32 = run_optimizer(lambda ps: cls(ps, **options), dtype=np.float32)
     assert p32.dtype == np.float32 and all(v.dtype == np.float32 for v in opt32.state[p32].values())
     np.testing.assert_allclose(got32[-1], got[-1], rtol=1e-5, atol=1e-6)
 
 
 def test_state_names_follow_the_options():
     def keys(cls, **options):
-        _, p, opt = run(lambda ps: cls(ps, **options))
+        _, p, opt = run_optimizer(lambda ps: cls(ps, **options), dtype=np.float64)
         return set(opt.state[p])
     assert keys(optim.RMSprop) == {"step", "square_avg"}
     assert keys(optim.RMSprop, momentum=0.5, centered=True) == {"step", "square_avg", "momentum_buffer", "grad_avg"}
@@ -145,13 +132,15 @@ def test_adagrad_state_exists_from_the_start():
 
 def test_rmsprop_hand_computed_first_step():
     # v = (1 - alpha) g^2, so the first step is -lr g / (sqrt(1 - alpha) |g| + eps)
-    got, _, _ = run(lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.75, eps=0.0), grads=GRADS[:1])
+    got, _, _ = run_optimizer(lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.75, eps=0.0), grads=GRADS[:1],
+                              dtype=np.float64)
     np.testing.assert_allclose(got[0], START - 0.01 * np.sign(GRADS[0]) / 0.5)
 
 
 def test_adadelta_hand_computed_first_step():
     # v = (1 - rho) g^2, delta = sqrt(eps) / sqrt(v + eps) g
-    got, _, _ = run(lambda ps: optim.Adadelta(ps, rho=0.0, eps=1.0), grads=[np.array([0.0, 1.0, 3.0])])
+    got, _, _ = run_optimizer(lambda ps: optim.Adadelta(ps, rho=0.0, eps=1.0), grads=[np.array([0.0, 1.0, 3.0])],
+                              dtype=np.float64)
     np.testing.assert_allclose(got[0], START - np.array([0.0, 1.0 / math.sqrt(2), 3.0 / math.sqrt(10)]))
 
 
@@ -334,15 +323,8 @@ def test_updates_in_blocks_on_threads_equal_the_whole_array_update(monkeypatch, 
     """Big parameters are updated in cache-sized blocks on several threads: the same numbers, bit for bit."""
     rng = np.random.default_rng(0)
     start, grads = rng.standard_normal((5, 7)), [rng.standard_normal((5, 7)) for _ in range(3)]
-    whole, _, _ = run(make, grads, start, dtype=np.float32)
-    before = tinynn.get_num_threads()
-    monkeypatch.setattr(_parallel, "BLOCK_ELEMENTS", 4)
-    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
-    try:
-        tinynn.set_num_threads(3)
-        split, _, _ = run(make, grads, start, dtype=np.float32)
-    finally:
-        tinynn.set_num_threads(before)
+    whole, _, _ = run_optimizer(make, grads, start)
+    split, _, _ = run_optimizer_in_blocks(monkeypatch, make, grads, start)
     for a, b in zip(whole, split):
         np.testing.assert_array_equal(a, b)
 
@@ -352,23 +334,19 @@ def test_updates_in_blocks_on_threads_equal_the_whole_array_update(monkeypatch, 
                                   lambda ps: optim.Adagrad(ps, lr=0.1, weight_decay=0.1),
                                   lambda ps: optim.Adadelta(ps, weight_decay=0.1)])
 def test_optimizers_run_on_the_parameters_device(device, make):
-    p = nn.Parameter(tinynn.from_numpy(START.astype(np.float32)).to(device))
-    opt = make([p])
-    for g in GRADS:
-        p.grad = tinynn.from_numpy(g.astype(np.float32)).to(device)
-        opt.step()
-    on_cpu, _, _ = run(make, dtype=np.float32)
+    _, p, opt = run_optimizer(make, device=device)
+    on_cpu, _, _ = run_optimizer(make)
     assert p.device.type == device and p.dtype == np.float32
     np.testing.assert_allclose(p.detach().cpu().numpy(), on_cpu[-1], rtol=1e-6, atol=1e-6)
     assert all(v.device.type == device for k, v in opt.state[p].items() if k != "step")
 
 
 def test_lbfgs_runs_on_the_parameters_device(device):
-    x = nn.Parameter(tinynn.tensor(np.array([-1.5, 2.0], dtype=np.float32)).to(device))
+    x = nn.Parameter(tinynn.tensor(np.array([-1.5, 2.0])).to(device))
     opt = optim.LBFGS([x], line_search_fn="strong_wolfe", max_iter=5)
     for _ in range(2):
         opt.step(rosenbrock_closure(opt, x))
-    x_cpu = nn.Parameter(tinynn.tensor(np.array([-1.5, 2.0], dtype=np.float32)))
+    x_cpu = nn.Parameter(tinynn.tensor(np.array([-1.5, 2.0])))
     opt_cpu = optim.LBFGS([x_cpu], line_search_fn="strong_wolfe", max_iter=5)
     for _ in range(2):
         opt_cpu.step(rosenbrock_closure(opt_cpu, x_cpu))
@@ -387,19 +365,11 @@ TORCH_CASES = ([("RMSprop", o) for o in RMSPROP_OPTIONS] + [("Adagrad", o) for o
 def test_matches_torch_after_every_step(name, options, dtype):
     torch = pytest.importorskip("torch")
     rtol, atol = (1e-5, 1e-6) if dtype == np.float32 else (1e-10, 1e-12)
-    rng = np.random.default_rng(0)
-    start = [rng.standard_normal((16, 9)).astype(dtype), rng.standard_normal(9).astype(dtype)]
-    grads = [[rng.standard_normal(s.shape).astype(dtype) for s in start] for _ in range(20)]
-    theirs = [torch.nn.Parameter(torch.from_numpy(s.copy())) for s in start]
-    ours = [nn.Parameter(tinynn.from_numpy(s.copy())) for s in start]
-    opt_t, opt_o = getattr(torch.optim, name)(theirs, **options), getattr(optim, name)(ours, **options)
-    for gs in grads:
-        for t, o, g in zip(theirs, ours, gs):
-            t.grad, o.grad = torch.from_numpy(g.copy()), tinynn.from_numpy(g.copy())
-        opt_t.step()
-        opt_o.step()
-        for t, o in zip(theirs, ours):
-            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
+    opt_t, opt_o, history = step_like_torch(torch, getattr(torch.optim, name), getattr(optim, name), options, 20,
+                                            dtype)
+    for step in history:
+        for o, t in step:
+            np.testing.assert_allclose(o, t, rtol=rtol, atol=atol)
     sd_t, sd_o = opt_t.state_dict(), opt_o.state_dict()
     assert sorted(sd_t["state"]) == sorted(sd_o["state"])
     for index, values in sd_t["state"].items():

@@ -10,14 +10,11 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "AvgPool2d", "MaxPool1d", "MaxPool2d"]
 
 
-class MaxPool2d(Module):
-    """The maximum over each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
+class _MaxPoolNd(Module):
+    """What ``MaxPool1d`` and ``MaxPool2d`` share (as torch's ``_MaxPoolNd``): the arguments and ``repr``."""
 
-    ``nn.MaxPool2d(2)`` halves the height and width of a (N, C, H, W) batch.
-    """
-
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
+    def __init__(self, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] | None = None,
+                 padding: int | tuple[int, ...] = 0, dilation: int | tuple[int, ...] = 1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
         self.kernel_size = kernel_size
@@ -27,15 +24,22 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Max-pool ``input``."""
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
     def extra_repr(self) -> str:
         """The arguments shown in ``repr``, as torch shows them."""
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """The maximum over each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
+
+    ``nn.MaxPool2d(2)`` halves the height and width of a (N, C, H, W) batch.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Max-pool ``input``."""
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class AvgPool2d(Module):
@@ -67,29 +71,13 @@ def _single(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """The maximum over each ``kernel_size`` window of (N, C, L) or (C, L); ``stride`` defaults to ``kernel_size``."""
-
-    def __init__(self, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
-                 padding: int | tuple[int] = 0, dilation: int | tuple[int] = 1, return_indices: bool = False,
-                 ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
         """Max-pool ``input`` along its last dimension."""
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        """The arguments shown in ``repr``, as torch shows them."""
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(Module):

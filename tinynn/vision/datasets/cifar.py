@@ -31,9 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from PIL import Image
 
-from ..transforms import _batch_plan, _run_batch
 from .utils import calculate_md5, download_url, extract_archive, load_pickle
 from .vision import VisionDataset
 
@@ -203,29 +201,11 @@ class CIFAR10(VisionDataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         """``(image, label)``: a PIL image (or what ``transform`` makes of it) and an int."""
         index = operator.index(index)
-        plan = _batch_plan(self.transform)
-        if plan is not None:  # the same vectorised code as for a batch, on a batch of one
-            img = _run_batch(plan, self.data[index][None])[0]
-        else:
-            img = Image.fromarray(self.data[index])
-            if self.transform is not None:
-                img = self.transform(img)
-        target = self.targets[index]
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed_sample(self.data[index], self.targets[index])
 
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, Any]]:
         """The samples at ``indices``; the images are transformed in one vectorised step when possible."""
-        plan = _batch_plan(self.transform)
-        if plan is None:
-            return [self[i] for i in indices]
-        index = np.asarray(indices, dtype=np.int64).reshape(-1)
-        images = _run_batch(plan, self.data[index])
-        targets = [self.targets[i] for i in index.tolist()]
-        if self.target_transform is not None:
-            targets = [self.target_transform(t) for t in targets]
-        return list(zip(images, targets))
+        return self._transformed_samples(indices, lambda index: self.data[index], lambda i: self.targets[i])
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"

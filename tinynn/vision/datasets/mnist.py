@@ -31,10 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from PIL import Image
 
 from ...utils import _arrays
-from ..transforms import _batch_plan, _run_batch
 from .utils import calculate_md5, check_integrity, decompress_gzip, download_from_mirrors
 from .vision import VisionDataset
 
@@ -257,30 +255,11 @@ class MNIST(VisionDataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         """``(image, target)``: a 28 x 28 PIL image in mode "L" (or what ``transform`` makes of it) and an int."""
         index = operator.index(index)
-        pixels = _numpy(self.data)
-        plan = _batch_plan(self.transform)
-        if plan is not None:  # the same vectorised code as for a batch, on a batch of one
-            img = _run_batch(plan, pixels[index][None, :, :, None])[0]
-        else:
-            img = Image.fromarray(pixels[index])
-            if self.transform is not None:
-                img = self.transform(img)
-        target = self._target(index)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed_sample(_numpy(self.data)[index], self._target(index))
 
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, Any]]:
         """The samples at ``indices``; the images are transformed in one vectorised step when possible."""
-        plan = _batch_plan(self.transform)
-        if plan is None:
-            return [self[i] for i in indices]
-        index = np.asarray(indices, dtype=np.int64).reshape(-1)
-        images = _run_batch(plan, _numpy(self.data)[index][:, :, :, None])
-        targets = [self._target(i) for i in index.tolist()]
-        if self.target_transform is not None:
-            targets = [self.target_transform(t) for t in targets]
-        return list(zip(images, targets))
+        return self._transformed_samples(indices, lambda index: _numpy(self.data)[index], self._target)
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train is True else 'Test'}"
