@@ -197,7 +197,7 @@ def test_kl_div(shape, reduction, log_target, seed, device):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(host(F.kl_div(x, y, reduction=reduction, log_target=log_target)), expected,
-                                   rtol=1e-12)
+                                   rtol=1e-12, atol=1e-12 * np.abs(loss).max())   # y log y - y x cancels near 0
         assert gradcheck(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target), (x, y))
 
 
