@@ -6,11 +6,11 @@
 
 The recipe, built only from tinynn's own parts (``best_model`` and ``train_best``):
 
-- the network: five 3x3 convolutions, each followed by ``BatchNorm2d`` and ``ReLU``; 16
-  channels at 32 x 32, 32 at 16 x 16, 64 at 8 x 8 (max pooling between), then the 64 x 4 x 4
-  features straight into ``Linear(1024, 2)``. Most of its work is at low resolution: 7.5M
-  multiply-adds per image, against 25M for the 32-32-64-64 network of PyTorch's reference
-  recipe (``../shared/reference/torch_best.py``);
+- the network: four 3x3 convolutions, each followed by ``BatchNorm2d`` and ``ReLU``: 16
+  channels at 32 x 32, 32 at 16 x 16, then 64 and 64 at 8 x 8 (max pooling after the first, the
+  second and the fourth), and the 64 x 4 x 4 features straight into ``Linear(1024, 2)``; 62,738
+  parameters. Most of its work is at low resolution: 5.2M multiply-adds per image, against 25M
+  for the 32-32-64-64 network of PyTorch's reference recipe (``../shared/reference/torch_best.py``);
 - augmentation of each training batch: each image mirrored left-right with probability 1/2,
   and cut at a random offset out of the image padded by 4 pixels of reflection;
 - SGD with Nesterov momentum (0.9) and weight decay 5e-4, batch 64;
@@ -29,7 +29,6 @@ import time
 
 import tinynn as torch
 import tinynn.nn as nn
-import tinynn.nn.functional as F
 import tinynn.optim as optim
 
 from cifar2_common import (EpochProgress, UsageError, as_tensors, check_options, common_parser, describe_device,
@@ -40,16 +39,17 @@ CROP_PADDING = 4               # pixels of reflection around each image before t
 MOMENTUM = 0.9                 # SGD's momentum (OneCycleLR cycles it between 0.85 and 0.95)
 WEIGHT_DECAY = 5e-4
 WARMUP_FRACTION = 0.25         # OneCycleLR's pct_start: the share of the steps spent climbing to lr
-DEFAULT_EPOCHS = 18
+DEFAULT_EPOCHS = 24
 DEFAULT_LR = 0.05              # the peak rate of the cycle
 CHANNELS = (16, 32, 64)        # at 32 x 32, 16 x 16 and 8 x 8
+EVAL_CHUNK = 250               # validation images per forward pass (measured faster than 1024 for this network)
 
 
 def best_model(nn=nn, batch_norm: bool = True) -> "nn.Sequential":
     """The recipe's network, on ``nn`` (tinynn.nn, or torch.nn for the same network in PyTorch).
 
-    (N, 3, 32, 32) -conv 16-> pool -> (N, 16, 16, 16) -conv 32, conv 32-> pool -> (N, 32, 8, 8)
-    -conv 64, conv 64-> pool -> (N, 64, 4, 4) -flatten, linear-> (N, 2) logits. Each convolution
+    (N, 3, 32, 32) -conv 16, pool-> (N, 16, 16, 16) -conv 32, pool-> (N, 32, 8, 8)
+    -conv 64, conv 64, pool-> (N, 64, 4, 4) -flatten, linear-> (N, 2) logits. Each convolution
     is followed by batch norm (which makes its bias redundant: it has none) and ReLU; with
     ``batch_norm=False`` the convolutions keep their biases and nothing normalises them.
     """
@@ -61,7 +61,7 @@ def best_model(nn=nn, batch_norm: bool = True) -> "nn.Sequential":
     c1, c2, c3 = CHANNELS
     return nn.Sequential(
         *conv(3, c1), nn.MaxPool2d(2),                          # 32 x 32 -> 16 x 16
-        *conv(c1, c2), *conv(c2, c2), nn.MaxPool2d(2),          # 16 x 16 -> 8 x 8
+        *conv(c1, c2), nn.MaxPool2d(2),                         # 16 x 16 -> 8 x 8
         *conv(c2, c3), *conv(c3, c3), nn.MaxPool2d(2),          # 8 x 8 -> 4 x 4
         nn.Flatten(), nn.Linear(c3 * 4 * 4, 2))
 
@@ -109,7 +109,8 @@ def train_best(model, train_set, val_set, args, dev, without=()) -> float:
         schedule = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * steps,
                                                  pct_start=WARMUP_FRACTION)
     loss_fn = nn.CrossEntropyLoss()
-    accuracy = evaluate(model, val_images, val_labels, 1024, flatten=False).item()
+    if args.epochs == 0:
+        return evaluate(model, val_images, val_labels, args.batch_size, flatten=False, chunk=EVAL_CHUNK).item()
     began = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
@@ -137,7 +138,7 @@ def train_best(model, train_set, val_set, args, dev, without=()) -> float:
                 progress.update(step + 1, lambda: (total_loss / min(n, (step + 1) * args.batch_size)).item())
         finally:
             progress.clear()
-        accuracy = evaluate(model, val_images, val_labels, 1024, flatten=False).item()
+        accuracy = evaluate(model, val_images, val_labels, args.batch_size, flatten=False, chunk=EVAL_CHUNK).item()
         now = time.perf_counter()
         print(f"Epoch {epoch:3d}/{args.epochs}  loss {(total_loss / n).item():.4f}  "
               f"train acc {(correct / n).item():.4f}  val acc {accuracy:.4f}  {now - start:6.2f} s  "

@@ -91,16 +91,16 @@ def as_tensors(pairs, dev):
     return images.to(dev), labels.to(dev)
 
 
-def evaluate(model, images, labels, batch_size: int, flatten: bool):
-    """Accuracy (a 0-d tensor on the device) of ``model`` on ``images``."""
+def evaluate(model, images, labels, batch_size: int, flatten: bool, chunk: int = 1024):
+    """Accuracy (a 0-d tensor on the device) of ``model`` on ``images``, ``chunk`` images at a time."""
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=images.device)
     with torch.no_grad():
-        for start in range(0, len(images), 1024):
-            batch = images[start:start + 1024]
+        for start in range(0, len(images), chunk):
+            batch = images[start:start + chunk]
             outputs = model(batch.view(batch.shape[0], -1) if flatten else batch)
             _, predicted = torch.max(outputs, dim=1)
-            correct = correct + (predicted == labels[start:start + 1024]).sum()
+            correct = correct + (predicted == labels[start:start + chunk]).sum()
     model.train()
     return correct / len(images)
 

@@ -86,11 +86,21 @@ class Relu(Function):
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, x):
-        self.positive = x > 0
-        return get_array_module(x).maximum(x, 0)
+        xp = get_array_module(x)
+        self.positive, y = xp.empty(x.shape, dtype=bool), xp.empty_like(x)
+
+        def chunk(rows):                      # positive = x > 0; y = max(x, 0)
+            xp.greater(x[rows], 0, out=self.positive[rows])
+            xp.maximum(x[rows], 0, out=y[rows])
+
+        run_in_chunks(chunk, x)               # (in threads: see _parallel)
+        return y
 
     def backward(self, gy):
-        return (gy * self.positive,)          # d(relu x)/dx = 1 if x > 0 else 0
+        xp, positive = get_array_module(gy), self.positive
+        g = xp.empty_like(gy)
+        run_in_chunks(lambda rows: xp.multiply(gy[rows], positive[rows], out=g[rows]), gy)
+        return (g,)                           # d(relu x)/dx = 1 if x > 0 else 0
 
 
 class Sigmoid(Function):
