@@ -3,7 +3,7 @@ import numpy as np
 
 import tinynn
 import tinynn.nn as nn
-from tinynn import _parallel
+from tinynn._fast import threads as _parallel
 
 
 def leaf(array, device="cpu", dtype=np.float64) -> tinynn.Tensor:

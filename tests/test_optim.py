@@ -7,7 +7,8 @@ import pytest
 
 import tinynn
 import tinynn.nn as nn
-from tinynn import _parallel, optim
+from tinynn import optim
+from tinynn._fast import threads as _parallel
 
 from helpers import GRADS, START, run_optimizer, run_optimizer_in_blocks, step_like_torch
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tinynn
 import tinynn.nn.functional as F
-from tinynn import _parallel
+from tinynn._fast import threads as _parallel
 
 from helpers import forward_and_grads
 

@@ -124,7 +124,7 @@ CTRL_C_AT_EVERY_LINE = textwrap.dedent("""
     import signal, sys, time
     import numpy as np
     import tinynn
-    from tinynn import _parallel
+    from tinynn._fast import threads as _parallel
     tinynn.set_num_threads(2)
     x = tinynn.randn(64, 16, 32, 32)                   # big enough for tanh to run on two threads
     ref = x.tanh().numpy().copy()

@@ -5,7 +5,7 @@
 import numpy as _np
 
 from ._memory import keep_freed_memory_for_reuse as _keep_freed_memory_for_reuse
-from ._parallel import take_over_blas_threads as _take_over_blas_threads
+from ._fast.threads import take_over_blas_threads as _take_over_blas_threads
 
 _keep_freed_memory_for_reuse()
 _take_over_blas_threads()
@@ -17,7 +17,8 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         set_default_dtype, tensor, zeros, zeros_like)
 from ._device import device
 from ._printing import get_printoptions, set_printoptions
-from ._parallel import get_num_threads, set_num_threads
+from ._fast.threads import get_num_threads, set_num_threads
+from ._kernels import get_kernels, set_kernels
 from ._ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, cat, clamp, div, eq, equal,
                    exp, flatten, ge, gt, le, log, log_softmax, lt, matmul, max, mean, min, mul, ne, neg,
                    permute, pow, relu, reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub,

@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .._device import get_array_module, on_tensors_device
-from .._parallel import matmul as array_matmul
+from .._fast.threads import threaded_matmul as array_matmul
 from .out import write_out
 from .promotion import promote_tensors, quiet_float_errors
 

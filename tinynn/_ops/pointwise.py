@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .._device import get_array_module, on_tensors_device
-from .._parallel import run_in_chunks
+from .._fast.threads import run_in_chunks
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .out import write_out
@@ -66,7 +66,7 @@ class Tanh(Function):
     def forward(self, x):
         xp = get_array_module(x)
         self.y = y = xp.empty_like(x)
-        run_in_chunks(lambda rows: xp.tanh(x[rows], out=y[rows]), x)     # (in threads: see _parallel)
+        run_in_chunks(lambda rows: xp.tanh(x[rows], out=y[rows]), x)     # (in threads: see _fast/threads.py)
         return y
 
     def backward(self, gy):
@@ -93,7 +93,7 @@ class Relu(Function):
             xp.greater(x[rows], 0, out=self.positive[rows])
             xp.maximum(x[rows], 0, out=y[rows])
 
-        run_in_chunks(chunk, x)               # (in threads: see _parallel)
+        run_in_chunks(chunk, x)               # (in threads: see _fast/threads.py)
         return y
 
     def backward(self, gy):

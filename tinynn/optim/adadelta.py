@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._device import get_array_module
-from .._parallel import run_blockwise
+from .._fast.threads import run_blockwise
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
 

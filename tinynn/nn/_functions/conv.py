@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._device import get_array_module
-from ..._parallel import batch_chunks, run_parallel
+from ..._fast.threads import batch_chunks, run_parallel
 from ...autograd.function import Function
 
 
@@ -89,7 +89,7 @@ def block_extent(size: int, before: int, after: int, reach: int) -> int:
 
 
 class Conv2d(Function):
-    """y = conv(x, W) + b. The batch is split into chunks that run at once (see _parallel);
+    """y = conv(x, W) + b. The batch is split into chunks that run at once (see _fast/threads.py);
     each chunk runs the im2col or the shifted-products method on its own images.
 
     In im2col the bias rides in the same product: it is one more column of the

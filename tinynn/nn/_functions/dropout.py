@@ -4,12 +4,12 @@ The same Function serves element dropout (a mask of the input's shape) and
 channel dropout (``dropout2d``: a mask of shape (N, C, 1, 1), broadcast over
 each feature map). Channel dropout's mask is small, so it is scaled once and
 each element then costs one product; the products run on the batch chunks of
-``_parallel``, as the other elementwise layers do.
+``_fast/threads.py``, as the other elementwise layers do.
 """
 from __future__ import annotations
 
 from ..._device import get_array_module
-from ..._parallel import run_in_chunks
+from ..._fast.threads import run_in_chunks
 from ...autograd.function import Function
 
 

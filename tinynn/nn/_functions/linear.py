@@ -1,7 +1,7 @@
 """Linear layer op: y = x W^T + b."""
 from __future__ import annotations
 
-from ..._parallel import matmul
+from ..._fast.threads import threaded_matmul as matmul
 from ...autograd.function import Function
 
 

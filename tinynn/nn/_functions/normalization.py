@@ -12,7 +12,7 @@ and g_hat = dL/dx_hat = gy * weight, the input gradient is
 (sums over the values normalised together), dweight = sum(gy * x_hat) and
 dbias = sum(gy) (sums over everything but the channel / the normalised values).
 
-Batch norm's passes over the data run on the batch chunks of ``_parallel``,
+Batch norm's passes over the data run on the batch chunks of ``_fast/threads.py``,
 as the hot ops do, for inputs of more than ``SPLIT_ABOVE`` values (below
 that, handing its three short passes to a thread costs more than it saves).
 The forward pass is the two-pass formula over the whole batch: the per-channel
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from ..._device import get_array_module
-from ..._parallel import batch_chunks, run_parallel
+from ..._fast.threads import batch_chunks, run_parallel
 from ...autograd.function import Function
 
 

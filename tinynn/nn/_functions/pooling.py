@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from ..._device import get_array_module
-from ..._parallel import run_in_chunks
+from ..._fast.threads import run_in_chunks
 from ...autograd.function import Function
 from .conv import pad2d, window_slice, windows
 
@@ -60,7 +60,7 @@ class MaxPool2d(Function):
             for j in range(1, kw):
                 xp.maximum(y[images], rows[..., j::kw], out=y[images])       # then over its columns
 
-        run_in_chunks(chunk, x)                                              # (in threads: see _parallel)
+        run_in_chunks(chunk, x)                                              # (in threads: see _fast/threads.py)
         return y
 
     def backward(self, gy):

@@ -339,7 +339,7 @@ def run_blockwise(work: Callable[..., object], *arrays) -> None:
 MIN_MACS_PER_THREAD = 1 << 25
 
 
-def matmul(a, b):
+def threaded_matmul(a, b):
     """``a @ b``, split over threads when the product is big enough.
 
     Each thread computes a block of the result's rows, or of its columns when
