@@ -90,3 +90,4 @@ __version__ = "0.1.0"
 from . import nn, optim, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .utils.summary import summary  # noqa: E402
+from . import _fast  # noqa: E402,F401  (registers the fast kernels: see tinynn/_kernels.py)
