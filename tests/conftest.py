@@ -65,6 +65,24 @@ NO_GPU = f"no CUDA device, and no CuPy stand-in at {STAND_IN_PATH}"
 DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(not CUDA, reason=NO_GPU)])]
 
 
+def pytest_generate_tests(metafunc):
+    """Every test that calls gradcheck runs with both kernel sets (``tinynn.set_kernels``): the
+    reference formulas and the fast variants. (With ``TINYNN_KERNELS`` set, only that one.)"""
+    test = metafunc.function
+    test = getattr(getattr(test, "hypothesis", None), "inner_test", test)     # (under @given: the test itself)
+    code = getattr(test, "__code__", None)
+    if code is not None and "gradcheck" in code.co_names and "TINYNN_KERNELS" not in os.environ:
+        metafunc.fixturenames.append("kernels")
+        metafunc.parametrize("kernels", list(tinynn._kernels.MODES), indirect=True)
+
+
+@pytest.fixture
+def kernels(request):
+    """Run the test with ``request.param``'s kernels ("reference" or "fast")."""
+    with tinynn.set_kernels(request.param):
+        yield request.param
+
+
 @pytest.fixture(params=DEVICES)
 def device(request):
     """Run the test once on the CPU (NumPy) and once on the GPU (CuPy or its stand-in, skipped without both)."""
