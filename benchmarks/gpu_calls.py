@@ -63,7 +63,7 @@ _TINYNN = str(REPO / "tinynn") + os.sep
 
 def tinynn_caller() -> str:
     """Where in tinynn the current CuPy call comes from: the innermost tinynn function, as
-    ``nn/_functions/pooling.py MaxPool2d.backward_gathered`` (or ``outside tinynn``)."""
+    ``nn/_functions/pooling.py MaxPool2dFunction.backward`` (or ``outside tinynn``)."""
     frame = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename

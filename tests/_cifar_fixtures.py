@@ -171,3 +171,23 @@ class LoopbackServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def learnable_files(n_per_batch: int = 40, seed: int = 0) -> dict:
+    """Batches where airplanes (label 0) are bright-blue-topped and birds (label 2) green; other classes mixed in."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for k, name in enumerate(TRAIN_FILES + ["test_batch"]):
+        labels = rng.choice([0, 2, 2, 0, 5], size=n_per_batch).tolist()
+        images = rng.integers(0, 120, size=(n_per_batch, 3, 32, 32)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            if label == 0:
+                images[i, 2, :16] += 120      # blue sky on top
+            elif label == 2:
+                images[i, 1] += 100           # green
+        files[name] = py2_pickle({b"batch_label": name.encode(), b"labels": labels,
+                                  b"data": images.reshape(n_per_batch, 3072),
+                                  b"filenames": [f"{name}_{i}.png".encode() for i in range(n_per_batch)]})
+    files["batches.meta"] = py2_pickle({b"num_cases_per_batch": n_per_batch,
+                                        b"label_names": [c.encode() for c in CLASSES], b"num_vis": 3072})
+    return files

@@ -83,6 +83,15 @@ def kernels(request):
         yield request.param
 
 
+@pytest.fixture
+def two_threads():
+    """Split big ops over two threads (whatever the machine has); the previous count afterwards."""
+    before = tinynn.get_num_threads()
+    tinynn.set_num_threads(2)
+    yield
+    tinynn.set_num_threads(before)
+
+
 @pytest.fixture(params=DEVICES)
 def device(request):
     """Run the test once on the CPU (NumPy) and once on the GPU (CuPy or its stand-in, skipped without both)."""

@@ -3,7 +3,7 @@ import numpy as np
 
 import tinynn
 import tinynn.nn as nn
-from tinynn._fast import threads as _parallel
+from tinynn._fast.optim import BLOCK_ELEMENTS
 
 
 def leaf(array, device="cpu", dtype=np.float64) -> tinynn.Tensor:
@@ -42,16 +42,32 @@ def run_optimizer(make_opt, grads=GRADS, start=START, dtype=np.float32, device="
     return history, p, opt
 
 
-def run_optimizer_in_blocks(monkeypatch, make_opt, grads, start, dtype=np.float32):
-    """``run_optimizer`` with the update split in blocks of 4 elements over 3 threads."""
+def run_optimizer_in_blocks(make_opt, grads, start, dtype=np.float32):
+    """``run_optimizer`` on the fast kernels, with the update split in blocks on two threads.
+
+    A parameter as small as ``start`` is updated whole, so ``start`` and each
+    gradient are repeated, end to end, until the parameter spans several of the
+    fast update's blocks (``BLOCK_ELEMENTS``) and is big enough for two threads.
+    Each element's update depends on that element alone, so every repeat must
+    end with the same values (checked here, after each step); returns the first
+    repeat's values after each step, shaped as ``start``.
+    """
+    repeats = -(-5 * BLOCK_ELEMENTS // 2 // start.size)          # 2.5 blocks: 2 threads, a block edge in each
+    big_start = np.tile(start.reshape(-1), repeats)
+    big_grads = [np.tile(g.reshape(-1), repeats) for g in grads]
     before = tinynn.get_num_threads()
-    monkeypatch.setattr(_parallel, "BLOCK_ELEMENTS", 4)
-    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
     try:
-        tinynn.set_num_threads(3)
-        return run_optimizer(make_opt, grads, start, dtype)
+        tinynn.set_num_threads(2)
+        with tinynn.set_kernels("fast"):
+            history, p, opt = run_optimizer(make_opt, big_grads, big_start, dtype)
     finally:
         tinynn.set_num_threads(before)
+    firsts = []
+    for values in history:
+        by_repeat = values.reshape(repeats, start.size)
+        np.testing.assert_array_equal(by_repeat, np.broadcast_to(by_repeat[0], by_repeat.shape))
+        firsts.append(by_repeat[0].reshape(start.shape))
+    return firsts, p, opt
 
 
 def step_like_torch(torch, torch_cls, ours_cls, options, steps, dtype=np.float32):

@@ -10,29 +10,9 @@ from PIL import Image
 
 import tinynn
 from tinynn.vision.datasets import CIFAR10
-from _cifar_fixtures import CLASSES, TRAIN_FILES, checksums, class_attributes, py2_pickle, write_files
+from _cifar_fixtures import checksums, class_attributes, learnable_files, write_files
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def learnable_files(n_per_batch: int = 40, seed: int = 0) -> dict:
-    """Batches where airplanes (label 0) are bright-blue-topped and birds (label 2) green; other classes mixed in."""
-    rng = np.random.default_rng(seed)
-    files = {}
-    for k, name in enumerate(TRAIN_FILES + ["test_batch"]):
-        labels = rng.choice([0, 2, 2, 0, 5], size=n_per_batch).tolist()
-        images = rng.integers(0, 120, size=(n_per_batch, 3, 32, 32)).astype(np.uint8)
-        for i, label in enumerate(labels):
-            if label == 0:
-                images[i, 2, :16] += 120      # blue sky on top
-            elif label == 2:
-                images[i, 1] += 100           # green
-        files[name] = py2_pickle({b"batch_label": name.encode(), b"labels": labels,
-                                  b"data": images.reshape(n_per_batch, 3072),
-                                  b"filenames": [f"{name}_{i}.png".encode() for i in range(n_per_batch)]})
-    files["batches.meta"] = py2_pickle({b"num_cases_per_batch": n_per_batch,
-                                        b"label_names": [c.encode() for c in CLASSES], b"num_vis": 3072})
-    return files
 
 
 @pytest.fixture

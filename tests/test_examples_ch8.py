@@ -222,6 +222,7 @@ def book_classes():
 
 def test_same_layers_outputs_and_gradients_as_the_books_classes_in_pytorch(models):
     torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
     book = book_classes()
     same_source = models.torch_versions()           # what cifar2_compare.py --compare-torch trains
     assert tinynn.nn.Conv2d is not torch.nn.Conv2d and models.nn is tinynn.nn     # nothing swapped for good
@@ -256,7 +257,9 @@ def test_same_layers_outputs_and_gradients_as_the_books_classes_in_pytorch(model
             torch.nn.functional.cross_entropy(out_theirs, torch.tensor(y)).backward()
             grads = dict(ours.named_parameters())
             for key, p in theirs.named_parameters():
-                np.testing.assert_allclose(grads[key].grad.numpy(), p.grad.numpy(), atol=2e-5, err_msg=key)
+                # float32 sums of 4 x 32 x 32 products, in another order than torch's: equal to 1e-4 of the largest
+                scale = float(p.grad.abs().max())
+                np.testing.assert_allclose(grads[key].grad.numpy(), p.grad.numpy(), atol=2e-5 + 1e-4 * scale, err_msg=key)
             ours.zero_grad()
             theirs.zero_grad()
         for key, value in theirs.state_dict().items():            # batch norms' running statistics too

@@ -1,9 +1,9 @@
 """The GPU's lean paths (issue 16): few CuPy calls per training step, no host sync, the same results.
 
-On a GPU each array operation is a kernel launch, so the GPU runs convolution,
-pooling, the optimizers' updates and ``TensorDataset`` batches in paths of their
-own (``forward_whole_batch``, ``forward_gathered``, ``sgd_update_foreach``,
-``BatchGatherer``...). Here:
+On a GPU each array operation is a kernel launch, so convolution and pooling run
+as whole-batch array operations (their reference kernels), the fast optimizers
+update all parameters together (``tinynn/_fast/optim.py``), and ``TensorDataset``
+batches are gathered in one indexing operation (``BatchGatherer``). Here:
 
 - each such path gives what the CPU path gives, on the GPU (real CuPy, or the
   CuPy stand-in that conftest puts in place without one), ties and NaN
@@ -242,6 +242,9 @@ def test_gathered_batches_check_their_indices():
 
 
 # ------------------------------------------------------------------ counted on the stand-in
+OPTIM = ("optim/", "_fast/optim.py")          # an optimizer's reference loop, and its foreach update
+
+
 def _calls_in(result: dict, *paths: str) -> int:
     """Calls of the counted step made inside the given tinynn source files (or folders)."""
     return sum(count for where, count in result["by_caller"].items() if where.startswith(paths))
@@ -260,15 +263,16 @@ def test_training_step_waits_for_the_device_never(model):
 @gpu
 @counts_calls
 @pytest.mark.parametrize("model, budget", [
-    ("fc", {"utils/data/": 2, "optim/": 6}),                 # 2 tensors; 4 parameters + 2
-    ("net", {"utils/data/": 2, "optim/": 10,                 # 8 parameters + 2
+    ("fc", {"utils/data/": 2, OPTIM: 6}),                    # 2 tensors; 4 parameters + 2
+    ("net", {"utils/data/": 2, OPTIM: 10,                    # 8 parameters + 2
              "nn/_functions/conv.py": 21,                    # conv1 forward 5 + backward 3 (no dL/dx), conv2 5 + 8
              "nn/_functions/pooling.py": 28}),               # 2 poolings, 2 forward + 12 backward each
 ])
 def test_gpu_paths_stay_within_their_call_budget(model, budget):
-    result = gpu_calls.count_steps(model, steps=2)
+    with tinynn.set_kernels("fast"):                        # (the budgets are the fast kernels')
+        result = gpu_calls.count_steps(model, steps=2)
     for path, calls in budget.items():
-        assert _calls_in(result, path) <= calls, (path, result["by_caller"])
+        assert _calls_in(result, *(path if isinstance(path, tuple) else (path,))) <= calls, (path, result["by_caller"])
     assert sum(s["uncounted"] for s in result["steps"]) == 0, result["uncounted_by_name"]
 
 
@@ -278,5 +282,6 @@ def test_gpu_paths_stay_within_their_call_budget(model, budget):
                                        "more calls than the targets leave them: see benchmarks/README.md")
 @pytest.mark.parametrize("model", ["fc", "net"])
 def test_calls_per_step_meet_the_issue_targets(model):
-    result = gpu_calls.count_steps(model, steps=2)
+    with tinynn.set_kernels("fast"):
+        result = gpu_calls.count_steps(model, steps=2)
     assert max(s["calls"] + s["uncounted"] for s in result["steps"]) <= gpu_calls.TARGETS[model]

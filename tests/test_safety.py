@@ -125,12 +125,13 @@ CTRL_C_AT_EVERY_LINE = textwrap.dedent("""
     import numpy as np
     import tinynn
     from tinynn._fast import threads as _parallel
+    tinynn.set_kernels("fast")                         # (the reference kernels start no threads)
     tinynn.set_num_threads(2)
     x = tinynn.randn(64, 16, 32, 32)                   # big enough for tanh to run on two threads
     ref = x.tanh().numpy().copy()
 
     def ctrl_c_at(k):
-        # a tracer that presses Ctrl-C at the k-th line this thread runs in tinynn/_parallel.py
+        # a tracer that presses Ctrl-C at the k-th line this thread runs in tinynn/_fast/threads.py
         count = [0]
         def tracer(frame, event, arg):
             if frame.f_code.co_filename != _parallel.__file__:

@@ -197,7 +197,7 @@ def test_module_graph_prints_as_in_the_tutorial():
     tinynn.manual_seed(0)
     net = tinynn.nn.Sequential(tinynn.nn.Linear(4, 3), tinynn.nn.ReLU(), tinynn.nn.Linear(3, 2))
     loss = tinynn.nn.MSELoss()(net(tinynn.randn(5, 4)), tinynn.randn(5, 2))
-    assert type(loss.grad_fn).__name__ == "MSELoss"                # the class keeps its textbook name
+    assert type(loss.grad_fn).__name__ == "MSELossFunction"        # the Function, named apart from nn.MSELoss
     assert loss.grad_fn.name() == "MseLossBackward0"
     addmm = loss.grad_fn.next_functions[0][0]
     assert addmm.name() == "AddmmBackward0"

@@ -4,12 +4,6 @@
 """
 import numpy as _np
 
-from ._memory import keep_freed_memory_for_reuse as _keep_freed_memory_for_reuse
-from ._fast.threads import take_over_blas_threads as _take_over_blas_threads
-
-_keep_freed_memory_for_reuse()
-_take_over_blas_threads()
-
 from . import accelerator, autograd, backends, cuda, random, return_types  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                         get_default_device, get_default_dtype, linspace, ones, ones_like, rand, rand_like,
@@ -17,7 +11,6 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         set_default_dtype, tensor, zeros, zeros_like)
 from ._device import device
 from ._printing import get_printoptions, set_printoptions
-from ._fast.threads import get_num_threads, set_num_threads
 from ._kernels import get_kernels, set_kernels
 from ._ops import (abs, add, all, allclose, amax, amin, any, argmax, argmin, cat, clamp, div, eq, equal,
                    exp, flatten, ge, gt, le, log, log_softmax, lt, matmul, max, mean, min, mul, ne, neg,
@@ -91,3 +84,5 @@ from . import nn, optim, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .utils.summary import summary  # noqa: E402
 from . import _fast  # noqa: E402,F401  (registers the fast kernels: see tinynn/_kernels.py)
+# (imported after tinynn's core: tinynn/_fast's kernels subclass the ops' reference Functions)
+from ._fast.threads import get_num_threads, set_num_threads  # noqa: E402

@@ -385,7 +385,7 @@ def _floating_dtype(dtype, fn: str, sampler: str) -> np.dtype:
     """``dtype``, which must be floating point for random floats."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        from ._ops.promotion import dtype_name
+        from ._ops.promotion import dtype_name   # (the ops build on these factories: loaded on this error only)
         raise NotImplementedError(f"{fn}(): \"{sampler}\" is not implemented for '{dtype_name(dtype)}': "
                                   "random floats need a floating-point dtype")
     return dtype

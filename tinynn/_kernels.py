@@ -7,12 +7,12 @@ Some ops also have a *fast* variant: the same result computed with threads,
 tiling or blocking. Fast variants live in ``tinynn/_fast`` and register
 themselves here against their reference::
 
-    @register_fast(Relu)            # in tinynn/_fast/elementwise.py
-    class ThreadedRelu(Relu): ...
+    @register_fast(ReluFunction)    # in tinynn/_fast/elementwise.py
+    class ThreadedRelu(ReluFunction): ...
 
 ``kernel(reference)`` returns what runs now: the fast variant in ``"fast"``
 mode (the default) when there is one, else the reference itself. A Function
-class needs no call: ``Relu()`` builds a ``ThreadedRelu`` in fast mode
+class needs no call: ``ReluFunction()`` builds a ``ThreadedRelu`` in fast mode
 (``Function.__new__`` asks ``kernel``). Plain functions, such as an
 optimizer's update, are looked up by their caller: ``kernel(_single_tensor_sgd)(...)``.
 

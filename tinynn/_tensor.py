@@ -3,6 +3,13 @@
 The methods here are thin: each one hands its work to a differentiable op in
 ``tinynn._ops`` (or ``tinynn.nn.functional``), so the arithmetic of every op is
 found in one place, next to its backward.
+
+Tensor is the bottom layer: autograd (``Function``, the backward engine), the
+factories, the printer and the ops all build on it and import it; it imports
+none of them. Its methods reach them through the module names ``ops``,
+``engine``, ``versions``, ``creation`` and ``printing`` below, which the ops
+package hands over once they are all loaded (``connect``, called at the end of
+``tinynn/_ops/__init__.py``).
 """
 from __future__ import annotations
 
@@ -12,9 +19,24 @@ import numpy as np
 
 from ._device import CPU, device, device_of, to_device
 from ._size import Size
-from .autograd.version import version_of
+from .random import get_rng
 
 _size = tuple.__new__     # Size(shape) without re-checking the ints: x.shape is read in hot loops
+
+# The layers above Tensor, as modules (see the module doc and ``connect``).
+ops = None                # tinynn._ops: the differentiable operations behind the methods
+engine = None             # tinynn.autograd.engine: backward
+versions = None           # tinynn.autograd.version: storage version counters (a leaf module, but
+                          # importing it runs tinynn/autograd/__init__.py, which loads Function)
+creation = None           # tinynn._creation: Tensor(data) and the new_* factories
+printing = None           # tinynn._printing: repr
+
+
+def connect(ops_package, engine_module, versions_module, creation_module, printing_module) -> None:
+    """Give Tensor's methods the layers built on Tensor (called once, by ``tinynn/_ops/__init__.py``)."""
+    global ops, engine, versions, creation, printing
+    ops, engine, versions = ops_package, engine_module, versions_module
+    creation, printing = creation_module, printing_module
 
 
 class Tensor:
@@ -33,8 +55,7 @@ class Tensor:
     _base_version: int = 0         # the memory's version when that view was made
 
     def __init__(self, data=(), *, requires_grad: bool = False):
-        from ._creation import _new_tensor
-        self.array = _new_tensor(data, np.float32, None, False).array
+        self.array = creation._new_tensor(data, np.float32, None, False).array
         if requires_grad:
             self.requires_grad_(True)
 
@@ -108,7 +129,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's memory has been changed in place (as torch's ``t._version``)."""
-        return version_of(self.array)
+        return versions.version_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -127,8 +148,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad."""
-        from .autograd.engine import run_backward
-        run_backward(self, gradient, retain_graph)
+        engine.run_backward(self, gradient, retain_graph)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's storage, cut from the graph."""
@@ -272,13 +292,11 @@ class Tensor:
     # ------------------------------------------- new tensors with this one's dtype and device
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """A copy of ``data`` with this tensor's dtype and device (unless given)."""
-        from ._creation import new_tensor
-        return new_tensor(self, data, dtype, device, requires_grad)
+        return creation.new_tensor(self, data, dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """A tensor of ``size`` (a tuple) filled with ``fill_value``, with this tensor's dtype and device."""
-        from ._creation import new_full
-        return new_full(self, size, fill_value, dtype, device, requires_grad)
+        return creation.new_full(self, size, fill_value, dtype, device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
         """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's dtype and device."""
@@ -298,13 +316,11 @@ class Tensor:
     def _new_filled(self, name, maker, size, dtype, device, requires_grad) -> "Tensor":
         if not size:
             raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-        from ._creation import new_filled
-        return new_filled(self, maker, size, dtype, device, requires_grad)
+        return creation.new_filled(self, maker, size, dtype, device, requires_grad)
 
     # ------------------------------------------------------------------ display
     def __repr__(self):
-        from ._printing import tensor_repr
-        return tensor_repr(self)
+        return printing.tensor_repr(self)
 
     def __format__(self, spec):
         # As torch: a 0-d tensor formats its number (f"{loss:.4f}", f"Label: {label}" -> "Label: 5");
@@ -415,12 +431,10 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
         """In place: fill with samples from U(a, b) (the same values on every device for one seed)."""
-        from .random import get_rng
         return ops.inplace(self, "copy", self._drawn(get_rng(generator).uniform(a, b, self.shape)))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
         """In place: fill with samples from N(mean, std^2) (the same values on every device for one seed)."""
-        from .random import get_rng
         return ops.inplace(self, "copy", self._drawn(get_rng(generator).normal(mean, std, self.shape)))
 
     def _drawn(self, values: np.ndarray) -> "Tensor":
@@ -583,6 +597,3 @@ def _rebuild_tensor(array, device_name, requires_grad):
     t = Tensor._wrap(to_device(array, device(device_name)))
     t.requires_grad = requires_grad
     return t
-
-
-from . import _ops as ops  # noqa: E402  (the ops build on Tensor)

@@ -4,5 +4,13 @@ Nothing here is needed to understand what an op computes: that is its
 reference, in the op's own file. Each module registers its variants with
 ``tinynn._kernels.register_fast``; ``tinynn.set_kernels("reference")`` (or
 ``TINYNN_KERNELS=reference``) turns them all off. ``threads.py`` is the
-thread pool they share.
+thread pool they share; ``process.py`` is what they change in the process
+(BLAS threads, malloc), done the first time one runs.
 """
+from . import conv  # noqa: F401
+from . import pooling  # noqa: F401
+from . import elementwise  # noqa: F401
+from . import matmul  # noqa: F401
+from . import normalization  # noqa: F401
+from . import optim  # noqa: F401
+from . import process  # noqa: F401

@@ -8,20 +8,24 @@ runs on ``get_num_threads()`` threads when the arrays are big enough to pay.
 Elementwise results are bit-identical to one thread's; a split product or a
 gradient summed over chunks may round differently in float32, as torch's do.
 
-Between jobs the helper threads busy-wait, with the GIL released, for a few
-milliseconds before they sleep (``_Helper``): on a virtual machine, waking a
-sleeping thread takes 100-300 us, about what a small op's split saves.
+Only the fast kernels (``tinynn/_fast``) use these threads; the reference
+kernels run on the calling thread. The helper threads start with the first
+region that is split, and sleep between jobs (``_Helper``). On a virtual
+machine, waking a thread on an idle core takes 100-300 us, about what a small
+op's split saves, so for a few milliseconds after each region low-priority
+spinners keep the helpers' cores awake (``_Spinner``), and a helper woken there
+starts in about 15-25 us; the helpers keep off the caller's core
+(``_keep_helpers_off_the_callers_core``). Every hand-over uses primitives as
+POSIX and Python define them: a lock any thread may release, and spinlocks
+unlocked only by their holder (``_SpinHandBack``).
 
 tinynn splits matrix products itself, so it runs NumPy's BLAS on one thread
-(``take_over_blas_threads``): BLAS's own threads would fight ours for the
-cores, and OpenBLAS's spin for a while after each product, which starves
-whatever runs next on the cores they hold.
+(``process.py``): BLAS's own threads would fight ours for the cores.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import math
 import os
 import signal
 import threading
@@ -47,7 +51,11 @@ _num_threads = _cores()
 
 
 class _LockFlag:
-    """A flag one thread raises and another waits for, as a bare lock: the waiter sleeps."""
+    """A flag one thread raises and another waits for, as a bare lock: the waiter sleeps.
+
+    Python defines a ``threading.Lock``'s ``release`` from any thread, not only
+    the one that acquired it, so any thread may raise the flag.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -60,63 +68,104 @@ class _LockFlag:
         self._lock.acquire()                      # returns once raised, and lowers it again
 
 
-class _SpinFlag:
-    """The same flag, but the waiter busy-waits on a spinlock, with the GIL released.
-
-    On a virtual machine an idle core is halted, and waking a thread that slept
-    more than about 0.2 ms took 100-300 us here (a bare lock hand-over between
-    busy threads takes 20 us). A thread spinning in glibc's
-    ``pthread_spin_lock`` (called through ctypes, which releases the GIL) sees
-    the flag at once, as OpenMP's spinning threads do for torch.
-    """
+class _SpinLock:
+    """A POSIX spinlock: glibc's ``pthread_spin_lock``, called through ctypes, which releases the GIL
+    while it spins. POSIX defines ``unlock`` only by the thread that holds the lock; every user here
+    keeps to that."""
 
     def __init__(self):
         self._lock = ctypes.c_uint64()            # room for any platform's pthread_spinlock_t
         self._ref = ctypes.byref(self._lock)
         _libc.pthread_spin_init(self._ref, 0)
-        _libc.pthread_spin_lock(self._ref)        # lowered
 
-    def raise_flag(self) -> None:
+    def lock(self) -> None:
+        _libc.pthread_spin_lock(self._ref)        # busy-waits until it is free, then holds it
+
+    def unlock(self) -> None:
         _libc.pthread_spin_unlock(self._ref)
 
+
+class _SpinHandBack:
+    """A helper's "job done", which the caller busy-waits for: two spinlocks used in turn.
+
+    The helper holds lock ``t`` while it runs its job number ``t`` (mod 2) and
+    hands the job back by unlocking it; the caller, spinning on that lock, sees
+    it at once, takes it and unlocks it again. So each lock is unlocked by the
+    thread that locked it. Just before handing a job back, the helper takes the
+    other lock, for its next job: the caller let go of that one after the job
+    before, so it is free.
+    """
+
+    def __init__(self):
+        self._locks = (_SpinLock(), _SpinLock())
+        self._helper_turn = self._caller_turn = 0
+
+    def take_first(self) -> None:
+        """Called by the helper's thread once, before its first job."""
+        self._locks[0].lock()
+
+    def raise_flag(self) -> None:
+        """Called by the helper's thread: its job is done."""
+        turn = self._helper_turn
+        self._locks[1 - turn].lock()              # for the next job
+        self._locks[turn].unlock()
+        self._helper_turn = 1 - turn
+
     def wait(self) -> None:
-        _libc.pthread_spin_lock(self._ref)        # spins until raised, and lowers it again
+        """Called by the caller: returns once the helper has raised the flag."""
+        turn = self._caller_turn
+        self._locks[turn].lock()                  # spins until the helper lets go
+        self._locks[turn].unlock()
+        self._caller_turn = 1 - turn
+
+
+class _SleepingHandBack(_LockFlag):
+    """``_SpinHandBack`` where there are no POSIX spinlocks (macOS, Windows): the caller sleeps."""
+
+    def take_first(self) -> None:
+        pass
 
 
 try:
     _libc = ctypes.CDLL(None)
     _libc.pthread_spin_lock, _libc.pthread_spin_unlock, _libc.pthread_spin_init
-    _WaitFlag: type[_SpinFlag] | type[_LockFlag] = _SpinFlag
-except (OSError, AttributeError, TypeError):      # no POSIX spinlocks (macOS, Windows): sleep instead
-    _WaitFlag = _LockFlag
+    _HandBack: type[_SpinHandBack] | type[_SleepingHandBack] = _SpinHandBack
+except (OSError, AttributeError, TypeError):      # no POSIX spinlocks: sleeping hand-overs only
+    _HandBack = _SleepingHandBack
 
-# a helper that has had no job for this long stops spinning and sleeps until the next one
+# spinners keep the helpers' cores awake (see _Spinner), and the helpers keep off the caller's core
+# (_keep_helpers_off_the_callers_core), where there are spinlocks, SCHED_IDLE and affinities (Linux)
+_SPINNERS = (_HandBack is _SpinHandBack and hasattr(os, "SCHED_IDLE") and hasattr(os, "sched_setaffinity")
+             and hasattr(_libc, "sched_getcpu"))
+
+# the spinners stop this long after the last parallel region
 PARK_AFTER_SECONDS = 0.005
 
 
 class _Helper:
     """A thread that runs one job at a time.
 
-    Between jobs it spins on its ``go`` flag, so a job starts in microseconds;
-    after ``PARK_AFTER_SECONDS`` without one, ``_park_idle_helpers`` parks it:
-    it then sleeps on a lock, using no CPU, until ``start`` wakes it.
+    Between jobs it sleeps on its ``go`` flag, which the caller raises with a
+    job; it hands the job back through ``done``, for which the caller
+    busy-waits (``_SpinHandBack``).
     """
 
-    def __init__(self):
-        self.go = _WaitFlag()                     # raised by start() (a job) or park() (None)
-        self.done = _WaitFlag()                   # raised by the thread: its job is finished (or it parks)
-        self.wake = _LockFlag()                   # raised by start() for a parked thread
+    def __init__(self, hand_back: type | None = None):
+        self.go = _LockFlag()
+        self.done = (hand_back or _HandBack)()
         self.job: Callable[[], object] | None = None
         self.outcome: tuple = (None, None)
-        self.parked = False
-        threading.Thread(target=self._serve, name="tinynn-helper", daemon=True).start()
+        self.thread_id = 0                        # the OS's id of the thread (set by the thread)
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), name="tinynn-helper", daemon=True).start()
+        ready.wait()                              # the thread holds its first hand-back lock
 
-    def _serve(self):
+    def _serve(self, ready: threading.Event):
+        self.thread_id = threading.get_native_id()
+        self.done.take_first()
+        ready.set()
         while True:
             self.go.wait()
-            if self.job is None:                  # park(): sleep until start() hands over a job
-                self.done.raise_flag()
-                self.wake.wait()
             try:
                 self.outcome = (self.job(), None)
             except BaseException as error:        # handed back to the caller by finish()
@@ -126,54 +175,110 @@ class _Helper:
 
     def start(self, job: Callable[[], object]) -> None:
         self.job = job
-        if self.parked:
-            self.parked = False
-            self.wake.raise_flag()
-        else:
-            self.go.raise_flag()
+        self.go.raise_flag()
 
     def finish(self):
         self.done.wait()
-        value, error = self.outcome
+        (value, error), self.outcome = self.outcome, (None, None)
         if error is not None:
             raise error
         return value
 
-    def park(self) -> None:
-        """Stop spinning (call it between jobs only): returns once the thread has seen it and goes to sleep."""
-        self.job = None
+
+class _Spinner:
+    """A thread that keeps one core awake between parallel regions, so that a helper woken there starts at once.
+
+    On a virtual machine a core with nothing to run is halted, and waking a
+    thread that slept there more than about 0.2 ms took 100-300 us here; on a
+    core that is running something, about 15 us. So while regions keep coming,
+    one spinner per helper busy-waits, as OpenMP's idle threads do for torch: in
+    ``pthread_spin_lock`` (GIL released), on a lock that the watchdog thread
+    holds, at the lowest scheduling priority (``SCHED_IDLE``: it runs only on a
+    core that nothing else wants, and gives it up at once to a woken helper).
+    ``PARK_AFTER_SECONDS`` after the last region the watchdog lets go of the
+    lock; the spinner takes it, lets go of it too, and sleeps until the next
+    region. Made, started and stopped by the watchdog thread only.
+    """
+
+    def __init__(self):
+        self.hold = _SpinLock()
+        self.hold.lock()                          # held by the watchdog thread, which makes the spinner
+        self.go = _LockFlag()                     # raised by spin()
+        self.stopped = _LockFlag()                # raised by the spinner once it let go of hold
+        threading.Thread(target=self._serve, name="tinynn-spinner", daemon=True).start()
+
+    def _serve(self):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))    # this thread only
+        while True:
+            self.go.wait()
+            self.hold.lock()                      # busy-waits until the watchdog lets go
+            self.hold.unlock()
+            self.stopped.raise_flag()
+
+    def spin(self) -> None:
         self.go.raise_flag()
-        self.done.wait()
-        self.parked = True
+
+    def stop(self) -> None:
+        """Returns once the spinner has stopped, with ``hold`` held by this (the watchdog) thread again."""
+        self.hold.unlock()
+        self.stopped.wait()
+        self.hold.lock()
 
 
 _helpers: list[_Helper] = []
 _in_use = threading.Lock()                        # one parallel region at a time; others run serially
-_spinning = threading.Event()                     # set while some helper spins (a region ran lately)
+_region_ran = threading.Event()                   # set by each region; the watchdog clears it
 _last_region_end = 0.0
 _watchdog_started = False
 
 
-def _park_idle_helpers() -> None:
-    """The watchdog thread's loop: park the helpers once no region has run for ``PARK_AFTER_SECONDS``."""
+def _keep_cores_awake() -> None:
+    """The watchdog thread's loop: spinners spin from a region until ``PARK_AFTER_SECONDS`` after the last one."""
+    spinners: list[_Spinner] = []
     while True:
-        _spinning.wait()
-        time.sleep(PARK_AFTER_SECONDS)
-        if time.perf_counter() - _last_region_end < PARK_AFTER_SECONDS or not _in_use.acquire(blocking=False):
-            continue                              # busy: look again later
-        try:
-            for helper in _helpers:
-                if not helper.parked:
-                    helper.park()
-            _spinning.clear()
-        finally:
-            _in_use.release()
+        _region_ran.wait()
+        while len(spinners) < len(_helpers):
+            spinners.append(_Spinner())
+        for spinner in spinners:
+            spinner.spin()
+        while time.perf_counter() - _last_region_end < PARK_AFTER_SECONDS or _in_use.locked():
+            time.sleep(PARK_AFTER_SECONDS)
+        _region_ran.clear()
+        for spinner in spinners:
+            spinner.stop()
+
+
+_caller_core = -1                                 # the core the last region's caller ran on
+
+
+def _keep_helpers_off_the_callers_core() -> None:
+    """Let the helpers run on any core but the caller's (Linux; called with ``_in_use`` held).
+
+    On an idle machine the scheduler wakes a helper on another core anyway (the
+    one its spinner keeps awake). When other programs keep every core busy, it
+    may wake it on the caller's own core instead, where it waits for the
+    caller's share to end: the two shares then run one after the other. The
+    helpers' affinity is only changed when the caller has moved to another core.
+    """
+    global _caller_core
+    core = _libc.sched_getcpu()
+    if core == _caller_core:
+        return
+    _caller_core = core
+    others = os.sched_getaffinity(0) - {core}
+    if others:
+        for helper in _helpers:
+            try:
+                os.sched_setaffinity(helper.thread_id, others)
+            except OSError:                       # (the cores allowed changed meanwhile): leave it
+                pass
 
 
 def _forget_helpers_in_child() -> None:
-    global _helpers, _in_use, _spinning, _watchdog_started
+    global _helpers, _in_use, _region_ran, _watchdog_started, _caller_core
     # a forked child has none of the parent's threads
-    _helpers, _in_use, _spinning, _watchdog_started = [], threading.Lock(), threading.Event(), False
+    _helpers, _in_use, _region_ran, _watchdog_started = [], threading.Lock(), threading.Event(), False
+    _caller_core = -1
 
 
 if hasattr(os, "register_at_fork"):
@@ -188,7 +293,7 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Split big ops over ``n`` threads, as ``torch.set_num_threads``; 1 runs everything on this thread.
 
-    NumPy's BLAS stays on one thread either way (see ``take_over_blas_threads``).
+    NumPy's BLAS stays on one thread either way (see ``tinynn/_fast/process.py``).
     """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -232,13 +337,16 @@ def run_parallel(work: Callable[[object], T], items: list) -> list[T]:
 
 def _run_on_helpers(work: Callable[[object], T], items: list, threads: int) -> list[T]:
     """``run_parallel``'s threaded case; the caller holds ``_in_use``, which this releases."""
-    global _last_region_end, _watchdog_started
+    global _last_region_end, _watchdog_started, _caller_core
     try:
         while len(_helpers) < threads - 1:
             _helpers.append(_Helper())
-        if not _watchdog_started:
-            threading.Thread(target=_park_idle_helpers, name="tinynn-watchdog", daemon=True).start()
-            _watchdog_started = True
+            _caller_core = -1                     # (so that the new helper is kept off it too)
+        if _SPINNERS:
+            if not _watchdog_started:
+                threading.Thread(target=_keep_cores_awake, name="tinynn-watchdog", daemon=True).start()
+                _watchdog_started = True
+            _keep_helpers_off_the_callers_core()
         results: list = [None] * len(items)
 
         def share(first: int):
@@ -247,14 +355,15 @@ def _run_on_helpers(work: Callable[[object], T], items: list, threads: int) -> l
                     results[i] = work(items[i])
             return run_share
 
-        helpers = _helpers[:threads - 1]
-        for k, helper in enumerate(helpers, start=1):
-            helper.start(share(k))
+        started = []
         try:
+            for k, helper in enumerate(_helpers[:threads - 1], start=1):
+                helper.start(share(k))
+                started.append(helper)
             share(0)()
         finally:
             errors = []
-            for helper in helpers:                # wait for every helper, even after an error here
+            for helper in started:                # wait for every helper, even after an error here
                 try:
                     helper.finish()
                 except BaseException as error:
@@ -264,8 +373,8 @@ def _run_on_helpers(work: Callable[[object], T], items: list, threads: int) -> l
         return results
     finally:
         _last_region_end = time.perf_counter()
-        if not _spinning.is_set():
-            _spinning.set()
+        if not _region_ran.is_set():
+            _region_ran.set()
         _in_use.release()
 
 
@@ -303,79 +412,3 @@ def _ctrl_c_held_back():
 def run_in_chunks(work: Callable[[object], object], array) -> None:
     """Call ``work(rows)`` on the slices of ``array``'s first axis that ``batch_chunks`` picks, at once."""
     run_parallel(work, batch_chunks(array))
-
-
-# elementwise work over many arrays (an optimizer's update) runs in blocks this long, so that its
-# temporaries (1 MiB each in float32) stay in the caches; 1 << 17 and 1 << 16 were measured slower
-BLOCK_ELEMENTS = 1 << 18
-
-
-def run_blockwise(work: Callable[..., object], *arrays) -> None:
-    """Call ``work(*parts)`` on matching flat blocks of same-shaped ``arrays``, covering them all.
-
-    For elementwise work that writes into some of the arrays in place, such as
-    ``p -= lr * g``: each thread takes one stretch of the flattened arrays
-    (``batch_chunks``), in blocks of ``BLOCK_ELEMENTS``, so a temporary such as
-    ``lr * g`` is a block, still in cache when the next line reads it, instead
-    of a whole parameter written out to memory and read back. Arrays that are
-    not C-contiguous (which cannot be flattened in place), and CuPy arrays,
-    go to ``work`` whole.
-    """
-    if not all(isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays):
-        work(*arrays)
-        return
-    flat = [a.reshape(-1) for a in arrays]
-
-    def run_stretch(stretch):
-        start, stop, _ = stretch.indices(flat[0].size)
-        for lo in range(start, stop, BLOCK_ELEMENTS):
-            block = slice(lo, min(lo + BLOCK_ELEMENTS, stop))
-            work(*(f[block] for f in flat))
-
-    run_parallel(run_stretch, [slice(None) if s is ... else s for s in batch_chunks(flat[0])])
-
-
-# a product with fewer multiply-adds per thread than this runs on one thread
-MIN_MACS_PER_THREAD = 1 << 25
-
-
-def threaded_matmul(a, b):
-    """``a @ b``, split over threads when the product is big enough.
-
-    Each thread computes a block of the result's rows, or of its columns when
-    ``b`` is the bigger operand: every thread reads all of the smaller operand
-    and only its own part of the bigger one.
-    """
-    if not isinstance(a, np.ndarray) or a.ndim < 2 or b.ndim < 2 or _num_threads == 1:
-        return a @ b
-    (m, k), n = a.shape[-2:], b.shape[-1]
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n)
-    by_columns = n * b.shape[-2] > m * k
-    threads = min(_num_threads, math.prod(shape) * k // MIN_MACS_PER_THREAD, (n if by_columns else m) // 8)
-    if threads <= 1:
-        return a @ b
-    out = np.empty(shape, dtype=np.result_type(a, b))
-    length = n if by_columns else m
-    bounds = [length * i // threads for i in range(threads + 1)]
-
-    def block(part):
-        if by_columns:
-            np.matmul(a, b[..., part], out=out[..., part])
-        else:
-            np.matmul(a[..., part, :], b, out=out[..., part, :])
-
-    run_parallel(block, [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:])])
-    return out
-
-
-def take_over_blas_threads() -> None:
-    """Run NumPy's BLAS on one thread: tinynn runs its products on its own threads (see the module doc).
-
-    Process-wide, as torch's thread settings are; set ``TINYNN_BLAS_THREADS=keep``
-    before importing tinynn to leave BLAS as it is (then ``set_num_threads(1)``
-    avoids two thread pools competing).
-    """
-    if os.environ.get("TINYNN_BLAS_THREADS", "") == "keep":
-        return
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(limits=1, user_api="blas")

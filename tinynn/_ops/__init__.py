@@ -1,4 +1,8 @@
 """The differentiable operations behind ``Tensor``'s methods and ``tinynn``'s functions."""
+import sys as _sys
+
+from .. import _creation, _printing, _tensor
+from ..autograd import engine as _engine, version as _version
 from .arithmetic import (add, allclose, div, eq, equal, floor_divide, ge, gt, le, logical_and, logical_not,
                          logical_or, lt, matmul, mul, ne, neg, pow, remainder, sub)
 from .inplace import check_inplace, inplace, inplace_apply
@@ -26,3 +30,8 @@ def log_softmax(x, dim):
     """Log-softmax along ``dim`` (see ``tinynn.nn.functional.log_softmax``)."""
     from ..nn.functional import log_softmax as _log_softmax
     return _log_softmax(x, dim)
+
+
+# Tensor's methods call the ops and the other layers built on Tensor, which Tensor itself cannot import
+# (they all import it): hand them over.
+_tensor.connect(_sys.modules[__name__], _engine, _version, _creation, _printing)

@@ -8,7 +8,6 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .._device import get_array_module, on_tensors_device
-from .._fast.threads import threaded_matmul as array_matmul
 from .out import write_out
 from .promotion import promote_tensors, quiet_float_errors
 
@@ -102,22 +101,31 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return array_matmul(a, b)
+        return a @ b
 
     def backward(self, gy):
-        a, b = self.a, self.b
-        # Treat vectors as matrices: a (n,) is (1, n), b (n,) is (n, 1).
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = gy.reshape(gy.shape + (1,)) if b.ndim == 1 else gy
-        g2 = g2[..., None, :] if a.ndim == 1 else g2
-        ga = array_matmul(g2, b2.swapaxes(-1, -2))   # d(ab)/da = gy b^T
-        gb = array_matmul(a2.swapaxes(-1, -2), g2)   # d(ab)/db = a^T gy
-        if a.ndim == 1:
-            ga = ga.reshape(-1, a.shape[0]).sum(0)
-        if b.ndim == 1:
-            gb = gb.reshape(-1, b.shape[0]).sum(0)
-        return ga, gb
+        a2, b2, g2 = as_matrices(self.a, self.b, gy)
+        ga = g2 @ b2.swapaxes(-1, -2)         # d(ab)/da = gy b^T
+        gb = a2.swapaxes(-1, -2) @ g2         # d(ab)/db = a^T gy
+        return as_input_shapes(ga, gb, self.a, self.b)
+
+
+def as_matrices(a, b, gy) -> tuple:
+    """``a``, ``b`` and the output gradient ``gy`` with vectors as matrices: a (n,) is (1, n), b (n,) is (n, 1)."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = gy.reshape(gy.shape + (1,)) if b.ndim == 1 else gy
+    g2 = g2[..., None, :] if a.ndim == 1 else g2
+    return a2, b2, g2
+
+
+def as_input_shapes(ga, gb, a, b) -> tuple:
+    """The gradients of ``as_matrices``' matrices back as the vectors ``a`` and ``b`` were (summed over any batch)."""
+    if a.ndim == 1:
+        ga = ga.reshape(-1, a.shape[0]).sum(0)
+    if b.ndim == 1:
+        gb = gb.reshape(-1, b.shape[0]).sum(0)
+    return ga, gb
 
 
 # ------------------------------------------------------------------ promotion

@@ -6,7 +6,6 @@ import math
 import numpy as np
 
 from .._device import get_array_module, on_tensors_device
-from .._fast.threads import run_in_chunks
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .out import write_out
@@ -60,50 +59,32 @@ class Abs(Function):
         return (gy * get_array_module(gy).sign(self.x),)   # d|x|/dx = sign(x) (0 at 0, as torch)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
+    torch_name = "TanhBackward0"
     saved_inputs = ()                           # backward reads the output only
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.y = y = xp.empty_like(x)
-        run_in_chunks(lambda rows: xp.tanh(x[rows], out=y[rows]), x)     # (in threads: see _fast/threads.py)
-        return y
+        self.y = get_array_module(x).tanh(x)
+        return self.y
 
     def backward(self, gy):
-        xp, y = get_array_module(gy), self.y
-        g = xp.empty_like(y)
-
-        def chunk(rows):                      # in place: no temporaries
-            xp.multiply(y[rows], y[rows], out=g[rows])
-            xp.subtract(1, g[rows], out=g[rows])
-            g[rows] *= gy[rows]
-
-        run_in_chunks(chunk, y)
-        return (g,)                           # d(tanh x)/dx = 1 - tanh^2 x
+        return (gy * (1 - self.y * self.y),)  # d(tanh x)/dx = 1 - tanh^2 x
 
 
-class Relu(Function):
+class ReluFunction(Function):
+    torch_name = "ReluBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.positive, y = xp.empty(x.shape, dtype=bool), xp.empty_like(x)
-
-        def chunk(rows):                      # positive = x > 0; y = max(x, 0)
-            xp.greater(x[rows], 0, out=self.positive[rows])
-            xp.maximum(x[rows], 0, out=y[rows])
-
-        run_in_chunks(chunk, x)               # (in threads: see _fast/threads.py)
-        return y
+        self.positive = x > 0
+        return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        xp, positive = get_array_module(gy), self.positive
-        g = xp.empty_like(gy)
-        run_in_chunks(lambda rows: xp.multiply(gy[rows], positive[rows], out=g[rows]), gy)
-        return (g,)                           # d(relu x)/dx = 1 if x > 0 else 0
+        return (gy * self.positive,)          # d(relu x)/dx = 1 if x > 0 else 0
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
+    torch_name = "SigmoidBackward0"
     saved_inputs = ()                           # backward reads the output only
 
     def forward(self, x):
@@ -361,18 +342,18 @@ def abs(x: Tensor, *, out=None) -> Tensor:
 
 
 def tanh(x: Tensor, *, out=None) -> Tensor:
-    """Hyperbolic tangent elementwise."""
-    return Tanh()(x) if out is None else write_out(Tanh()(x), out, "tanh")
+    """Hyperbolic tangent elementwise (an integer tensor gives float32, as torch)."""
+    return _finish(TanhFunction()(float_input(x)), out, "tanh")
 
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise."""
-    return Relu()(x)
+    return ReluFunction()(x)
 
 
 def sigmoid(x: Tensor, *, out=None) -> Tensor:
-    """1 / (1 + e^-x) elementwise, computed without overflow."""
-    return Sigmoid()(x) if out is None else write_out(Sigmoid()(x), out, "sigmoid")
+    """1 / (1 + e^-x) elementwise, computed without overflow (an integer tensor gives float32, as torch)."""
+    return _finish(SigmoidFunction()(float_input(x)), out, "sigmoid")
 
 
 def clamp(x: Tensor, min=None, max=None, *, out=None) -> Tensor:

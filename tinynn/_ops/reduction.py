@@ -364,7 +364,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
 
     See ``tinynn.linalg.vector_norm`` and ``tinynn.linalg.matrix_norm``.
     """
-    from ..linalg import matrix_norm, vector_norm
+    from ..linalg import matrix_norm, vector_norm   # (linalg builds on this module: torch.norm calls up to it)
     dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):

@@ -6,6 +6,8 @@ import numpy as np
 from .._device import cuda_index_of, device, get_array_module, mixed_devices_error, on_device_of, to_device
 from .._tensor import Tensor
 from ..autograd.function import Function
+from .arithmetic import _operands
+from .inplace import inplace_apply
 from .out import write_out
 from .reduction import _axes
 
@@ -458,7 +460,6 @@ def index_put(x: Tensor, index, value, accumulate: bool = False, torch_name: str
 
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``, in place (see ``inplace.py``: recorded when x or value is in a graph)."""
-    from .inplace import inplace_apply
     # torch's node for x[index] = value on a graph tensor: CopySlices
     inplace_apply(x, lambda old: index_put(old, index, value, torch_name="tinynn::autograd::CopySlices"), value)
 
@@ -504,7 +505,6 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elementwise ``a`` where ``condition`` is true, else ``b``."""
-    from .arithmetic import _operands
     a, b = _operands(a, b)                     # numbers and dtypes promoted as for a + b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where() needs at least one tensor among a and b")

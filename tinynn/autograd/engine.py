@@ -13,6 +13,8 @@ import itertools
 import numpy as np
 
 from .._device import cuda_context, cuda_index_of, device_of, get_array_module, on_device_of, to_device
+from .._size import Size
+from .._tensor import Tensor
 from .function import _check_views_current
 from .grad_mode import no_grad
 
@@ -30,8 +32,6 @@ def sum_to(grad, shape):
 
 def run_backward(tensor, gradient, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) * gradient into ``leaf.grad`` for every leaf."""
-    from .._tensor import Tensor
-
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     with on_device_of(tensor.array):
@@ -94,9 +94,6 @@ def _root_gradient(tensor, gradient):
     A one-element (0-d) gradient on another device is moved to the tensor's;
     any other gets torch's error naming both devices.
     """
-    from .._size import Size
-    from .._tensor import Tensor
-
     grad = gradient.array if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != tensor.shape:
         raise RuntimeError(
@@ -116,8 +113,6 @@ def _accumulate(tensor, grad, handed_out=None) -> None:
     One array may be the gradient of several inputs (``a + b`` passes the same
     array to both), so an array already stored in another ``.grad`` is copied.
     """
-    from .._tensor import Tensor
-
     if grad.dtype != tensor.array.dtype:
         grad = grad.astype(tensor.array.dtype)
     if tensor.grad is None:

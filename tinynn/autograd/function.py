@@ -14,6 +14,7 @@ import numpy as np
 
 from .._device import cuda_context, cuda_index_of, mixed_devices_error
 from .._kernels import kernel
+from .._tensor import Tensor
 from .grad_mode import _GradMode
 from .version import storage_of, version_of
 
@@ -130,7 +131,7 @@ class Function:
     def apply(cls, *args):
         """Run a torch-style custom Function (static ``forward(ctx, ...)``/``backward(ctx, ...)`` on
         tensors): see ``custom_function.py``."""
-        from . import custom_function
+        from . import custom_function   # (it builds on Function, its node subclasses it: imported on use)
         return custom_function.run_custom_function(cls, args)
 
     def needs_grad(self, i: int) -> bool:
@@ -225,5 +226,3 @@ def _next_node(x, creator, wants_grad):
         node = _accumulators[id(x)] = AccumulateGrad(x)
     return node
 
-
-from .._tensor import Tensor  # noqa: E402  (Tensor builds on Function; imported last)

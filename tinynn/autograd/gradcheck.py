@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._device import on_device_of, to_device
+from .._tensor import Tensor
 from .grad_mode import no_grad
 
 
@@ -29,8 +30,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     On a mismatch it raises ``GradcheckError`` naming the input, the element
     index and both values (or returns False when ``raise_exception=False``).
     """
-    from .._tensor import Tensor
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:

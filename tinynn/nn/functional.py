@@ -22,18 +22,20 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.version import bump_version
 from ..random import get_rng
-from ._functions.activation import LogSoftmax, Softmax
-from ._functions.activation import (ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish,
-                                    PReLU, SiLU, Softplus, Softsign)
-from ._functions.adaptive_pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d
-from ._functions.embedding import Embedding
-from ._functions.normalization import BatchNorm, BatchNormFixedStats, LayerNorm
-from ._functions.conv import Conv2d
-from ._functions.dropout import Dropout
-from ._functions.linear import LINEAR_NAMES, Linear
-from ._functions.loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy,
-                              CrossEntropyProbs, HuberLoss, KLDiv, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
-from ._functions.pooling import AvgPool2d, MaxPool2d
+from ._functions.activation import LogSoftmaxFunction, SoftmaxFunction
+from ._functions.activation import (ELUFunction, GELUFunction, HardsigmoidFunction, HardswishFunction,
+                                    HardtanhFunction, LeakyReLUFunction, LogSigmoidFunction, MishFunction,
+                                    PReLUFunction, SiLUFunction, SoftplusFunction, SoftsignFunction)
+from ._functions.adaptive_pool import AdaptiveAvgPool2dFunction, AdaptiveMaxPool2dFunction
+from ._functions.embedding import EmbeddingFunction
+from ._functions.normalization import BatchNormFixedStats, BatchNormFunction, LayerNormFunction
+from ._functions.conv import Conv2dFunction
+from ._functions.dropout import DropoutFunction
+from ._functions.linear import LINEAR_NAMES, LinearFunction
+from ._functions.loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, CrossEntropyProbs,
+                              HuberLossFunction, KLDiv, L1LossFunction, MSELossFunction, NLLLossFunction,
+                              SmoothL1LossFunction)
+from ._functions.pooling import AvgPool2dFunction, MaxPool2dFunction
 
 __all__ = ["avg_pool2d", "conv2d", "cross_entropy", "dropout", "linear", "log_softmax", "max_pool2d",
            "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
@@ -57,7 +59,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = math.prod(input.shape[:-1])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    node = Linear().named(LINEAR_NAMES[min(input.ndim, 3), bias is not None])
+    node = LinearFunction().named(LINEAR_NAMES[min(input.ndim, 3), bias is not None])
     return node(input, weight) if bias is None else node(input, weight, bias)
 
 
@@ -82,14 +84,14 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, computed with the maximum subtracted."""
     if dtype is not None:
         input = input.to(dtype)
-    return Softmax(_dim(input, dim))(input)
+    return SoftmaxFunction(_dim(input, dim))(input)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """log(softmax(x)) along ``dim``, as (x - max) - log(sum(exp(x - max))): finite for any logits."""
     if dtype is not None:
         input = input.to(dtype)
-    return LogSoftmax(_dim(input, dim))(input)
+    return LogSoftmaxFunction(_dim(input, dim))(input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -103,7 +105,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = get_rng().random(input.shape, dtype=np.float32) >= p     # (drawn on the host: a seed reproduces it anywhere)
     if input.is_cuda:
         keep = to_device(keep, input.device)                         # one copy of the mask to the GPU
-    fn = Dropout(keep, 1.0 / (1.0 - p))
+    fn = DropoutFunction(keep, 1.0 / (1.0 - p))
     if input.is_cuda:
         fn.named("NativeDropoutBackward0")                           # torch's fused GPU dropout (the CPU's multiplies)
     return inplace_apply(input, fn) if inplace else fn(input)
@@ -170,7 +172,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise RuntimeError(
             f"conv2d: calculated output size ({oh}x{ow}) is too small: input {h}x{w} with padding "
             f"{pads}, kernel {kh}x{kw}, dilation {dilation}")
-    fn = Conv2d(stride, pads, dilation, groups, (oh, ow))
+    fn = Conv2dFunction(stride, pads, dilation, groups, (oh, ow))
     return fn(input, weight) if bias is None else fn(input, weight, bias)
 
 
@@ -198,7 +200,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported by tinynn")
     kernel, stride, pads, dilation, out_hw = _pool_geometry(input, kernel_size, stride, padding, dilation,
                                                             "max_pool2d")
-    return MaxPool2d(kernel, stride, pads, dilation, out_hw)(input)
+    return MaxPool2dFunction(kernel, stride, pads, dilation, out_hw)(input)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -207,7 +209,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if ceil_mode or not count_include_pad:
         raise NotImplementedError("avg_pool2d: ceil_mode and count_include_pad=False are not supported by tinynn")
     kernel, stride, pads, _, out_hw = _pool_geometry(input, kernel_size, stride, padding, 1, "avg_pool2d")
-    return AvgPool2d(kernel, stride, pads, out_hw, divisor_override or kernel[0] * kernel[1])(input)
+    return AvgPool2dFunction(kernel, stride, pads, out_hw, divisor_override or kernel[0] * kernel[1])(input)
 
 
 # ============================================ normalisation, embedding, more pooling, conv1d, activations
@@ -222,7 +224,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     keep = get_rng().random(mask_shape, dtype=np.float32) >= p     # (drawn on the host: a seed reproduces it anywhere)
     if input.is_cuda:
         keep = to_device(keep, input.device)
-    fn = Dropout(keep, 0.0 if p == 1 else 1.0 / (1.0 - p))
+    fn = DropoutFunction(keep, 0.0 if p == 1 else 1.0 / (1.0 - p))
     return inplace_apply(input, fn) if inplace else fn(input)
 
 
@@ -322,7 +324,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         with on_device_of(input.array):                  # (the constructor computes 1 / sqrt(var + eps))
             fn = BatchNormFixedStats(running_mean.array.reshape(-1), running_var.array.reshape(-1), eps)
         return fn(input, weight, bias)
-    fn = BatchNorm(eps)
+    fn = BatchNormFunction(eps)
     output = fn(input, weight, bias)
     with on_device_of(input.array):
         if running_mean is not None:                     # running = (1 - momentum) running + momentum batch
@@ -348,7 +350,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(t.shape)} and normalized_shape = {list(shape)}")
-    return LayerNorm(int(np.prod(shape)), eps)(input, weight, bias)
+    return LayerNormFunction(int(np.prod(shape)), eps)(input, weight, bias)
 
 
 # ----------------------------------------------------------------- embedding
@@ -402,7 +404,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
                              f"got {low if low < 0 else high}")
     if max_norm is not None:
         _embedding_renorm_(weight, indices, max_norm, norm_type)
-    return Embedding(indices, padding_idx, scale_grad_by_freq)(weight)
+    return EmbeddingFunction(indices, padding_idx, scale_grad_by_freq)(weight)
 
 
 # ------------------------------------------------------- 1-D convolution and pooling
@@ -531,13 +533,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
     Output row i averages input rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1, as torch (the same for columns).
     """
-    return _adaptive_pool2d(input, output_size, "adaptive_avg_pool2d", AdaptiveAvgPool2d)[0]
+    return _adaptive_pool2d(input, output_size, "adaptive_avg_pool2d", AdaptiveAvgPool2dFunction)[0]
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max-pool to ``output_size`` over torch's adaptive windows; ``return_indices`` also gives each maximum's
     position in the flattened H*W plane (int64)."""
-    out, fn, batched = _adaptive_pool2d(input, output_size, "adaptive_max_pool2d", AdaptiveMaxPool2d)
+    out, fn, batched = _adaptive_pool2d(input, output_size, "adaptive_max_pool2d", AdaptiveMaxPool2dFunction)
     if not return_indices:
         return out
     indices = Tensor._wrap(fn.indices if batched else fn.indices[0])
@@ -571,12 +573,12 @@ def _pointwise(function, input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
-    return _pointwise(LeakyReLU(negative_slope), input, inplace)
+    return _pointwise(LeakyReLUFunction(negative_slope), input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _pointwise(ELU(alpha), input, inplace)
+    return _pointwise(ELUFunction(alpha), input, inplace)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -585,38 +587,38 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with torch's (self-normalising) constants alpha = 1.6733, scale = 1.0507."""
-    return _pointwise(ELU(_SELU_ALPHA, _SELU_SCALE), input, inplace)
+    return _pointwise(ELUFunction(_SELU_ALPHA, _SELU_SCALE), input, inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _pointwise(ELU(alpha, 1.0, 1.0 / alpha).named("CeluBackward0"), input, inplace)
+    return _pointwise(ELUFunction(alpha, 1.0, 1.0 / alpha).named("CeluBackward0"), input, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (Phi the standard normal CDF, via erf); ``approximate='tanh'``: torch's tanh formula."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return GELU(approximate)(input)
+    return GELUFunction(approximate)(input)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return _pointwise(SiLU(), input, inplace)
+    return _pointwise(SiLUFunction(), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
-    return Softplus(beta, threshold)(input)
+    return SoftplusFunction(beta, threshold)(input)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clipped to [min_val, max_val] (gradient 1 strictly inside, 0 outside)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _pointwise(Hardtanh(min_val, max_val), input, inplace)
+    return _pointwise(HardtanhFunction(min_val, max_val), input, inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -626,27 +628,27 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
-    return Softsign()(input)
+    return SoftsignFunction()(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
-    return _pointwise(Hardswish(), input, inplace)
+    return _pointwise(HardswishFunction(), input, inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
-    return _pointwise(Hardsigmoid(), input, inplace)
+    return _pointwise(HardsigmoidFunction(), input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    return _pointwise(Mish(), input, inplace)
+    return _pointwise(MishFunction(), input, inplace)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), computed without overflow."""
-    return LogSigmoid()(input)
+    return LogSigmoidFunction()(input)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -665,7 +667,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                            f"{weight.numel()} and channel size = {channels}.")
-    return PReLU()(input, weight)
+    return PReLUFunction()(input, weight)
 
 
 # ------------------------------------------------------------------- losses
@@ -730,7 +732,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """Negative log-likelihood: -input[n, target[n]] (weighted, averaged over non-ignored targets)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target, out_shape = _class_targets(input, target, weight, ignore_index, reduction, "nll_loss")
-    fn = NLLLoss(target.array, None if weight is None else weight.array, ignore_index, reduction)
+    fn = NLLLossFunction(target.array, None if weight is None else weight.array, ignore_index, reduction)
     return _finish(fn(input), out_shape, reduction)
 
 
@@ -827,8 +829,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     _check_reduction(reduction)
     input, target = _broadcast_with_warning(input, target)
     if weight is not None:
-        return _weighted_elementwise(MSELoss("none")(input, target), weight, input, reduction, True)
-    return MSELoss(reduction)(input, target)
+        return _weighted_elementwise(MSELossFunction("none")(input, target), weight, input, reduction, True)
+    return MSELossFunction(reduction)(input, target)
 
 
 # ---------------------------------------------- losses: L1, smooth L1, Huber, binary cross-entropy, KL divergence
@@ -839,8 +841,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     _check_reduction(reduction)
     input, target = _broadcast_with_warning(input, target)
     if weight is not None:
-        return _weighted_elementwise(L1Loss("none")(input, target), weight, input, reduction, True)
-    return L1Loss(reduction)(input, target)
+        return _weighted_elementwise(L1LossFunction("none")(input, target), weight, input, reduction, True)
+    return L1LossFunction(reduction)(input, target)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
@@ -852,8 +854,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     input, target = _broadcast_with_warning(input, target)
     if beta == 0:
-        return L1Loss(reduction)(input, target)
-    return SmoothL1Loss(float(beta), reduction)(input, target)
+        return L1LossFunction(reduction)(input, target)
+    return SmoothL1LossFunction(float(beta), reduction)(input, target)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -864,9 +866,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     input, target = _broadcast_with_warning(input, target)
     if weight is not None:
-        return _weighted_elementwise(HuberLoss(float(delta), "none")(input, target), weight, input, reduction,
+        return _weighted_elementwise(HuberLossFunction(float(delta), "none")(input, target), weight, input, reduction,
                                      False)
-    return HuberLoss(float(delta), reduction)(input, target)
+    return HuberLossFunction(float(delta), reduction)(input, target)
 
 
 def _constant_operand(tensor: Tensor | None, input: Tensor, name: str, fn_name: str):

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._device import get_array_module
-from .._fast.threads import run_blockwise
+from .._kernels import kernel
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
 
@@ -58,41 +58,34 @@ class Adadelta(Optimizer):
         """Update every parameter that has a gradient; returns the closure's loss (or None)."""
         loss = self._begin_step(closure)
         for group in self.param_groups:
+            with_grad = [param for param in group["params"] if param.grad is not None]
+            states = [self.state[param] or self._init_state(param) for param in with_grad]
             # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
-            hyper = dict(lr=float(group["lr"]), rho=float(group["rho"]), eps=float(group["eps"]),
-                         weight_decay=float(group["weight_decay"]), maximize=group["maximize"])
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state[param] or self._init_state(param)
-                state["step"].array += 1
-                run_blockwise(lambda p, g, v, u: adadelta_update(p, g, v, u, **hyper),
-                              param.array, param.grad.array, state["square_avg"].array, state["acc_delta"].array)
+            kernel(_single_tensor_adadelta)(
+                [p.array for p in with_grad], [p.grad.array for p in with_grad],
+                [s["square_avg"].array for s in states], [s["acc_delta"].array for s in states],
+                [s["step"].array for s in states], lr=float(group["lr"]), rho=float(group["rho"]),
+                eps=float(group["eps"]), weight_decay=float(group["weight_decay"]), maximize=group["maximize"])
         return loss
 
 
-def adadelta_update(p, g, square_avg, acc_delta, *, lr: float, rho: float, eps: float, weight_decay: float,
-                    maximize: bool) -> None:
-    """One Adadelta update of the array ``p`` (or a block of it) and its averages, in place, from its
-    gradient ``g``; each line keeps torch's order of operations."""
-    xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
-    tmp = xp.multiply(g, 1 - rho)
-    tmp *= g
-    square_avg *= rho
-    square_avg += tmp                                                # v = rho v + (1 - rho) g^2
-    std = xp.add(square_avg, eps)
-    xp.sqrt(std, out=std)                                            # std = sqrt(v + eps)
-    delta = xp.add(acc_delta, eps, out=tmp)
-    xp.sqrt(delta, out=delta)
-    delta /= std
-    delta *= g                                                       # delta = sqrt(u + eps) / std * g
-    scaled_square = xp.multiply(delta, 1 - rho, out=std)             # std is free again: reuse it
-    scaled_square *= delta
-    acc_delta *= rho
-    acc_delta += scaled_square                                       # u = rho u + (1 - rho) delta^2
-    delta *= -lr
-    p += delta                                                       # p -= lr delta
+def _single_tensor_adadelta(params: list, grads: list, square_avgs: list, acc_deltas: list, state_steps: list, *,
+                            lr: float, rho: float, eps: float, weight_decay: float, maximize: bool) -> None:
+    """Adadelta's update of each parameter array and its averages in turn, in place: torch's single-tensor loop.
+
+    ``state_steps[i]`` is parameter i's step count, counted up here. ``a[...] = ...``
+    writes into the array ``a`` itself (the optimizer's state). The fast variant
+    (``tinynn/_fast/optim.py``) computes the same, in blocks on threads.
+    """
+    for i, param in enumerate(params):
+        xp = get_array_module(param)
+        grad = -grads[i] if maximize else grads[i]
+        square_avg, acc_delta, step_t = square_avgs[i], acc_deltas[i], state_steps[i]
+        step_t += 1
+        if weight_decay != 0:
+            grad = grad + weight_decay * param                                  # g = g + weight_decay p
+        square_avg[...] = rho * square_avg + (1 - rho) * grad * grad            # v = rho v + (1 - rho) g^2
+        std = xp.sqrt(square_avg + eps)
+        delta = xp.sqrt(acc_delta + eps) / std * grad                           # delta = sqrt(u + eps) / sqrt(v + eps) g
+        acc_delta[...] = rho * acc_delta + (1 - rho) * delta * delta            # u = rho u + (1 - rho) delta^2
+        param -= lr * delta                                                     # p = p - lr delta

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._device import get_array_module, on_device_of
-from .._fast.threads import run_blockwise
+from .._kernels import kernel
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
 
@@ -64,32 +64,28 @@ class Adagrad(Optimizer):
         """Update every parameter that has a gradient; returns the closure's loss (or None)."""
         loss = self._begin_step(closure)
         for group in self.param_groups:
-            lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
-            hyper = dict(eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
-                         maximize=group["maximize"])
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state[param] or self._init_state(param)   # a group added after construction
-                step_t = state["step"].array
-                step_t += 1
-                clr = lr / (1 + (float(step_t) - 1) * lr_decay)
-                run_blockwise(lambda p, g, total: adagrad_update(p, g, total, clr=clr, **hyper),
-                              param.array, param.grad.array, state["sum"].array)
+            with_grad = [param for param in group["params"] if param.grad is not None]
+            states = [self.state[param] or self._init_state(param) for param in with_grad]   # (a group added later)
+            kernel(_single_tensor_adagrad)(
+                [p.array for p in with_grad], [p.grad.array for p in with_grad], [s["sum"].array for s in states],
+                [s["step"].array for s in states], lr=float(group["lr"]), weight_decay=float(group["weight_decay"]),
+                lr_decay=float(group["lr_decay"]), eps=float(group["eps"]), maximize=group["maximize"])
         return loss
 
 
-def adagrad_update(p, g, state_sum, *, clr: float, eps: float, weight_decay: float, maximize: bool) -> None:
-    """One Adagrad update of the array ``p`` (or a block of it) and its sum of squares, in place,
-    from its gradient ``g`` with the decayed rate ``clr``."""
-    xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
-    state_sum += g * g                                               # sum += g^2
-    std = xp.sqrt(state_sum)
-    std += eps                                                       # std = sqrt(sum) + eps
-    update = xp.divide(g, std, out=std)
-    update *= -clr
-    p += update                                                      # p -= clr g / std
+def _single_tensor_adagrad(params: list, grads: list, state_sums: list, state_steps: list, *, lr: float,
+                           weight_decay: float, lr_decay: float, eps: float, maximize: bool) -> None:
+    """Adagrad's update of each parameter array and its sum of squares in turn, in place: torch's
+    single-tensor loop. ``state_steps[i]`` is parameter i's step count, a float32 0-d array, counted up
+    here. The fast variant (``tinynn/_fast/optim.py``) computes the same, in blocks on threads."""
+    for i, param in enumerate(params):
+        xp = get_array_module(param)
+        grad = -grads[i] if maximize else grads[i]
+        state_sum, step_t = state_sums[i], state_steps[i]
+        step_t += 1
+        if weight_decay != 0:
+            grad = grad + weight_decay * param                          # g = g + weight_decay p
+        clr = lr / (1 + (float(step_t) - 1) * lr_decay)                 # clr = lr / (1 + (t - 1) lr_decay)
+        state_sum += grad * grad                                        # sum = sum + g^2
+        std = xp.sqrt(state_sum) + eps
+        param -= clr * (grad / std)                                     # p = p - clr g / (sqrt(sum) + eps)

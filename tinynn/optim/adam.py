@@ -5,8 +5,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._device import get_array_module, on_device_of
-from .._fast.threads import run_blockwise
+from .._device import get_array_module
+from .._kernels import kernel
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
 
@@ -68,80 +68,51 @@ class Adam(Optimizer):
         """Update every parameter that has a gradient; returns the closure's loss (or None)."""
         loss = self._begin_step(closure)
         for group in self.param_groups:
-            # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
-            lr, beta1, beta2 = float(group["lr"]), float(group["betas"][0]), float(group["betas"][1])
             amsgrad = group["amsgrad"]
-            on_gpu: dict = {}                                # updated together below (adam_update_foreach)
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state[param] or self._init_state(param, amsgrad)
-                step_t = state["step"].array
-                step_t += 1
-                step = float(step_t)
-                hyper = dict(lr=lr, beta1=beta1, beta2=beta2, eps=float(group["eps"]),
-                             weight_decay=float(group["weight_decay"]), maximize=group["maximize"],
-                             decoupled=group.get("decoupled_weight_decay", False),
-                             step_size=lr / (1 - beta1 ** step), bias_correction2_sqrt=(1 - beta2 ** step) ** 0.5)
-                arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
-                if amsgrad:
-                    arrays.append(state["max_exp_avg_sq"].array)
-                if not isinstance(param.array, np.ndarray):    # same device, dtype and step: one update
-                    kind = (param.device, param.array.dtype, step)
-                    on_gpu.setdefault(kind, (hyper, []))[1].append(arrays)
-                    continue
-                run_blockwise(lambda *blocks: adam_update(*blocks, **hyper), *arrays)
-            for hyper, arrays in on_gpu.values():
-                with on_device_of(arrays[0][0]):
-                    adam_update_foreach(arrays, **hyper)
+            with_grad = [param for param in group["params"] if param.grad is not None]
+            states = [self.state[param] or self._init_state(param, amsgrad) for param in with_grad]
+            # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
+            kernel(_single_tensor_adam)(
+                [p.array for p in with_grad], [p.grad.array for p in with_grad],
+                [s["exp_avg"].array for s in states], [s["exp_avg_sq"].array for s in states],
+                [s["max_exp_avg_sq"].array for s in states] if amsgrad else [],
+                [s["step"].array for s in states],
+                amsgrad=amsgrad, beta1=float(group["betas"][0]), beta2=float(group["betas"][1]),
+                lr=float(group["lr"]), weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
+                maximize=group["maximize"], decoupled_weight_decay=group.get("decoupled_weight_decay", False))
         return loss
 
 
-def adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, lr: float, beta1: float, beta2: float,
-                eps: float, weight_decay: float, maximize: bool, decoupled: bool, step_size: float,
-                bias_correction2_sqrt: float) -> None:
-    """One Adam update of the array ``p`` (or a block of it) and its moments, in place, from its
-    gradient ``g``; each line keeps torch's order of operations. ``max_exp_avg_sq`` with amsgrad."""
-    xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        if decoupled:
-            xp.multiply(p, 1 - lr * weight_decay, out=p)             # p *= 1 - lr weight_decay (AdamW)
-        else:
-            g = g + weight_decay * p                                 # g += weight_decay p
-    tmp = xp.subtract(g, exp_avg)
-    tmp *= 1 - beta1
-    exp_avg += tmp                                                   # exp_avg.lerp_(g, 1 - beta1)
-    xp.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    exp_avg_sq *= beta2
-    exp_avg_sq += tmp                                                # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-    if max_exp_avg_sq is not None:
-        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        denom = xp.sqrt(max_exp_avg_sq, out=tmp)
-    else:
-        denom = xp.sqrt(exp_avg_sq, out=tmp)
-    denom /= bias_correction2_sqrt
-    denom += eps                                                     # denom = sqrt(v) / sqrt(bias_correction2) + eps
-    update = xp.multiply(exp_avg, -step_size)
-    update /= denom
-    p += update                                                      # p.addcdiv_(exp_avg, denom, value=-step_size)
+def _single_tensor_adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_avg_sqs: list,
+                        state_steps: list, *, amsgrad: bool, beta1: float, beta2: float, lr: float,
+                        weight_decay: float, eps: float, maximize: bool, decoupled_weight_decay: bool) -> None:
+    """Adam's update of each parameter array and its moments in turn, in place: torch's single-tensor loop.
 
-
-def adam_update_foreach(arrays: list[list], **hyper) -> None:
-    """``adam_update`` of several parameters at once, for the GPU, where every array operation is a
-    kernel launch: each of the arrays (parameter, gradient, moments) of all the parameters copied
-    end to end into one flat array, ``adam_update`` run once on those, and the parameters and moments
-    copied back: 3 or 4 launches per parameter and about 16 in all, instead of about 12 per parameter.
-    The same operations in the same order, so the same values. ``arrays``: per parameter,
-    ``[p, g, exp_avg, exp_avg_sq(, max_exp_avg_sq)]``, all on one device, with one dtype and step.
+    ``state_steps[i]`` is parameter i's step count, a float32 0-d array, counted
+    up here. ``a[...] = ...`` writes into the array ``a`` itself (the optimizer's
+    state), instead of naming a new one. The fast variant
+    (``tinynn/_fast/optim.py``) computes the same, in blocks on threads.
     """
-    xp = get_array_module(arrays[0][0])
-    flat = [xp.concatenate([a[k].reshape(-1) for a in arrays]) for k in range(len(arrays[0]))]
-    adam_update(*flat, **hyper)
-    for k in [0] + list(range(2, len(flat))):          # the parameters and moments (not the gradients)
-        start = 0
-        for a in arrays:
-            a[k][...] = flat[k][start:start + a[k].size].reshape(a[k].shape)
-            start += a[k].size
+    for i, param in enumerate(params):
+        xp = get_array_module(param)
+        grad = -grads[i] if maximize else grads[i]
+        exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
+        step_t += 1
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                param *= 1 - lr * weight_decay                                  # p = p (1 - lr weight_decay)  (AdamW)
+            else:
+                grad = grad + weight_decay * param                              # g = g + weight_decay p
+        exp_avg += (1 - beta1) * (grad - exp_avg)                               # m = m + (1 - beta1)(g - m)
+        exp_avg_sq[...] = beta2 * exp_avg_sq + (1 - beta2) * grad * grad        # v = beta2 v + (1 - beta2) g^2
+        step = float(step_t)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2 ** 0.5
+        if amsgrad:
+            xp.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])  # v_max = max(v_max, v)
+            denom = xp.sqrt(max_exp_avg_sqs[i]) / bias_correction2_sqrt + eps   # sqrt(v_max / (1 - beta2^t)) + eps
+        else:
+            denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps           # sqrt(v / (1 - beta2^t)) + eps
+        param -= step_size * exp_avg / denom                                    # p = p - lr / (1 - beta1^t) m / denom

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._device import get_array_module
-from .._fast.threads import run_blockwise
+from .._kernels import kernel
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_implementation_options
 
@@ -66,58 +66,48 @@ class RMSprop(Optimizer):
         """Update every parameter that has a gradient; returns the closure's loss (or None)."""
         loss = self._begin_step(closure)
         for group in self.param_groups:
+            with_grad = [param for param in group["params"] if param.grad is not None]
+            states = [self.state[param] or self._init_state(param, group) for param in with_grad]
+            centered, momentum = group["centered"], float(group["momentum"])
             # float() keeps NumPy scalars (which are not "weak") from promoting float32 arrays to float64.
-            hyper = dict(lr=float(group["lr"]), alpha=float(group["alpha"]), eps=float(group["eps"]),
-                         weight_decay=float(group["weight_decay"]), momentum=float(group["momentum"]),
-                         maximize=group["maximize"])
-            centered, has_momentum = group["centered"], hyper["momentum"] > 0
-
-            def work(p, g, square_avg, *extra, hyper=hyper, centered=centered, has_momentum=has_momentum):
-                rmsprop_update(p, g, square_avg, extra[0] if centered else None,
-                               extra[-1] if has_momentum else None, **hyper)
-
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state[param] or self._init_state(param, group)
-                state["step"].array += 1
-                arrays = [param.array, param.grad.array, state["square_avg"].array]
-                if centered:
-                    arrays.append(state["grad_avg"].array)
-                if has_momentum:
-                    arrays.append(state["momentum_buffer"].array)
-                run_blockwise(work, *arrays)
+            kernel(_single_tensor_rmsprop)(
+                [p.array for p in with_grad], [p.grad.array for p in with_grad],
+                [s["square_avg"].array for s in states],
+                [s["grad_avg"].array for s in states] if centered else [],
+                [s["momentum_buffer"].array for s in states] if momentum > 0 else [],
+                [s["step"].array for s in states], lr=float(group["lr"]), alpha=float(group["alpha"]),
+                eps=float(group["eps"]), weight_decay=float(group["weight_decay"]), momentum=momentum,
+                centered=centered, maximize=group["maximize"])
         return loss
 
 
-def rmsprop_update(p, g, square_avg, grad_avg=None, momentum_buffer=None, *, lr: float, alpha: float,
-                   eps: float, weight_decay: float, momentum: float, maximize: bool) -> None:
-    """One RMSprop update of the array ``p`` (or a block of it) and its averages, in place, from its
-    gradient ``g``; ``grad_avg`` when centered, ``momentum_buffer`` when momentum > 0."""
-    xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
-    tmp = xp.multiply(g, 1 - alpha)
-    tmp *= g
-    square_avg *= alpha
-    square_avg += tmp                                                # v = alpha v + (1 - alpha) g^2
-    if grad_avg is not None:
-        xp.subtract(g, grad_avg, out=tmp)
-        tmp *= 1 - alpha
-        grad_avg += tmp                                              # m = m + (1 - alpha)(g - m)  (lerp)
-        xp.multiply(grad_avg, grad_avg, out=tmp)
-        xp.subtract(square_avg, tmp, out=tmp)
-        avg = xp.sqrt(tmp, out=tmp)                                  # sqrt(v - m^2)
-    else:
-        avg = xp.sqrt(square_avg, out=tmp)                           # sqrt(v)
-    avg += eps
-    if momentum_buffer is not None:
-        momentum_buffer *= momentum
-        momentum_buffer += g / avg                                   # buf = momentum buf + g / avg
-        xp.subtract(p, lr * momentum_buffer, out=p)                  # p -= lr buf
-    else:
-        update = xp.divide(g, avg, out=avg)
-        update *= -lr
-        p += update                                                  # p -= lr g / avg
+def _single_tensor_rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
+                           momentum_buffer_list: list, state_steps: list, *, lr: float, alpha: float, eps: float,
+                           weight_decay: float, momentum: float, centered: bool, maximize: bool) -> None:
+    """RMSprop's update of each parameter array and its averages in turn, in place: torch's single-tensor loop.
+
+    ``grad_avgs`` is used when ``centered``, ``momentum_buffer_list`` when
+    ``momentum > 0``; ``state_steps[i]`` is parameter i's step count, counted up
+    here. ``a[...] = ...`` writes into the array ``a`` itself (the optimizer's
+    state). The fast variant (``tinynn/_fast/optim.py``) computes the same, in blocks on threads.
+    """
+    for i, param in enumerate(params):
+        xp = get_array_module(param)
+        grad = -grads[i] if maximize else grads[i]
+        square_avg, step_t = square_avgs[i], state_steps[i]
+        step_t += 1
+        if weight_decay != 0:
+            grad = grad + weight_decay * param                                  # g = g + weight_decay p
+        square_avg[...] = alpha * square_avg + (1 - alpha) * grad * grad        # v = alpha v + (1 - alpha) g^2
+        if centered:
+            grad_avg = grad_avgs[i]
+            grad_avg += (1 - alpha) * (grad - grad_avg)                         # m = m + (1 - alpha)(g - m)
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps               # avg = sqrt(v - m^2) + eps
+        else:
+            avg = xp.sqrt(square_avg) + eps                                     # avg = sqrt(v) + eps
+        if momentum > 0:
+            buf = momentum_buffer_list[i]
+            buf[...] = momentum * buf + grad / avg                              # buf = momentum buf + g / avg
+            param -= lr * buf                                                   # p = p - lr buf
+        else:
+            param -= lr * (grad / avg)                                          # p = p - lr g / avg

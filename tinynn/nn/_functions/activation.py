@@ -6,6 +6,8 @@ import math
 
 from ..._device import get_array_module
 from ..._ops.pointwise import _erf as erf
+from ...autograd.engine import sum_to
+from ...autograd.function import Function
 
 
 def stable_log_softmax(x, axis):
@@ -15,11 +17,8 @@ def stable_log_softmax(x, axis):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-from ...autograd.engine import sum_to  # noqa: E402
-from ...autograd.function import Function  # noqa: E402
-
-
-class Softmax(Function):
+class SoftmaxFunction(Function):
+    torch_name = "SoftmaxBackward0"
     saved_inputs = ()                           # backward reads the output only
 
     def __init__(self, axis):
@@ -36,7 +35,8 @@ class Softmax(Function):
         return (y * (gy - (gy * y).sum(axis=self.axis, keepdims=True)),)     # dx = y (gy - sum(gy y))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
+    torch_name = "LogSoftmaxBackward0"
     saved_inputs = ()                           # backward reads the output only
 
     def __init__(self, axis):
@@ -52,7 +52,7 @@ class LogSoftmax(Function):
 
 
 # ----------------------------------------------------------- pointwise activations
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
     torch_name = "LeakyReluBackward0"           # (torch's spelling)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
@@ -68,7 +68,7 @@ class LeakyReLU(Function):
         return (xp.where(self.positive, gy, gy * gy.dtype.type(self.slope)),)   # dy/dx = 1 if x > 0 else slope
 
 
-class ELU(Function):
+class ELUFunction(Function):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): ELU, SELU and CELU."""
 
     torch_name = "EluBackward0"                 # (also SELU's; celu() names its node CeluBackward0)
@@ -90,7 +90,7 @@ class ELU(Function):
         return (gy * slope,)
 
 
-class GELU(Function):
+class GELUFunction(Function):
     """x * Phi(x), Phi the standard normal CDF: exactly (with erf) or with torch's tanh approximation."""
 
     torch_name = "GeluBackward0"
@@ -123,7 +123,7 @@ class GELU(Function):
         return (gy * (self.cdf + x * pdf),)                              # dy/dx = Phi(x) + x phi(x)
 
 
-class SiLU(Function):
+class SiLUFunction(Function):
     torch_name = "SiluBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
@@ -136,7 +136,8 @@ class SiLU(Function):
         return (gy * (s * (1 + self.x * (1 - s))),)                      # dy/dx = s (1 + x (1 - s))
 
 
-class Softplus(Function):
+class SoftplusFunction(Function):
+    torch_name = "SoftplusBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, beta, threshold):
@@ -154,7 +155,8 @@ class Softplus(Function):
         return (xp.where(self.linear, gy, gy * stable_sigmoid(self.bx)),)   # dy/dx = sigmoid(beta x) (1 if linear)
 
 
-class Hardtanh(Function):
+class HardtanhFunction(Function):
+    torch_name = "HardtanhBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, min_val, max_val):
@@ -169,7 +171,7 @@ class Hardtanh(Function):
         return (gy * self.inside,)                                       # dy/dx = 1 strictly inside, else 0 (torch)
 
 
-class Softsign(Function):
+class SoftsignFunction(Function):
     torch_name = "DivBackward0"                 # torch computes x / (1 + |x|)
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
@@ -181,7 +183,8 @@ class Softsign(Function):
         return (gy / (self.denominator * self.denominator),)             # dy/dx = 1 / (1 + |x|)^2
 
 
-class Hardswish(Function):
+class HardswishFunction(Function):
+    torch_name = "HardswishBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -196,7 +199,8 @@ class Hardswish(Function):
         return (gy * slope,)
 
 
-class Hardsigmoid(Function):
+class HardsigmoidFunction(Function):
+    torch_name = "HardsigmoidBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def forward(self, x):
@@ -208,7 +212,8 @@ class Hardsigmoid(Function):
         return (gy * self.inside / gy.dtype.type(6),)                    # dy/dx = 1/6 strictly inside (-3, 3), else 0
 
 
-class Mish(Function):
+class MishFunction(Function):
+    torch_name = "MishBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -223,7 +228,8 @@ class Mish(Function):
         return (gy * (th + x * stable_sigmoid(x) * (1 - th * th)),)
 
 
-class LogSigmoid(Function):
+class LogSigmoidFunction(Function):
+    torch_name = "LogSigmoidBackward0"
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x):
@@ -235,7 +241,7 @@ class LogSigmoid(Function):
         return (gy * stable_sigmoid(-self.x),)                           # dy/dx = 1 - sigmoid(x) = sigmoid(-x)
 
 
-class PReLU(Function):
+class PReLUFunction(Function):
     """x if x > 0 else weight * x, with one learned slope per channel (axis 1), or one shared slope."""
 
     torch_name = "PreluKernelBackward0"

@@ -31,7 +31,10 @@ def tiles(x_shape, out_hw):
     return oh > 0 and ow > 0 and h % oh == 0 and w % ow == 0
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2dFunction(Function):
+    """The mean of each adaptive window: a reshape and a mean when the windows tile the input, else
+    ``A_h x A_w^T`` with averaging matrices."""
+
     torch_name = "AdaptiveAvgPool2DBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
@@ -63,7 +66,7 @@ class AdaptiveAvgPool2d(Function):
         return (self.a_h.T @ (gy @ self.a_w),)                           # dx = A_h^T gy A_w
 
 
-class AdaptiveMaxPool2d(Function):
+class AdaptiveMaxPool2dFunction(Function):
     """The maximum of each adaptive window; ``self.indices`` (N, C, OH, OW): where, in the flattened H*W plane."""
 
     torch_name = "AdaptiveMaxPool2DBackward0"

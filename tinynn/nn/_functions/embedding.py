@@ -6,7 +6,8 @@ from ..._ops.shape import _scatter_add
 from ...autograd.function import Function
 
 
-class Embedding(Function):
+class EmbeddingFunction(Function):
+    torch_name = "EmbeddingBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, indices, padding_idx=None, scale_grad_by_freq=False):

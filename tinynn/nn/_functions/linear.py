@@ -1,26 +1,25 @@
 """Linear layer op: y = x W^T + b."""
 from __future__ import annotations
 
-from ..._fast.threads import threaded_matmul as matmul
 from ...autograd.function import Function
 
 
-class Linear(Function):
+class LinearFunction(Function):
     torch_name = "AddmmBackward0"               # for a matrix input with a bias (see LINEAR_NAMES)
     saves_output = False                        # backward reads the inputs, not the output
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        y = matmul(x, weight.T)
+        y = x @ weight.T                        # y = x W^T
         if bias is not None:
-            y += bias
+            y += bias                           #     + b
         return y
 
     def backward(self, gy):
         x, w = self.x, self.weight
         gy2 = gy.reshape(-1, gy.shape[-1])
-        gx = matmul(gy, w) if self.needs_grad(0) else None                                 # dL/dx = gy W
-        gw = matmul(gy2.T, x.reshape(-1, x.shape[-1])) if self.needs_grad(1) else None   # dL/dW = gy^T x
+        gx = gy @ w if self.needs_grad(0) else None                                      # dL/dx = gy W
+        gw = gy2.T @ x.reshape(-1, x.shape[-1]) if self.needs_grad(1) else None          # dL/dW = gy^T x
         gb = gy2.sum(axis=0) if len(self.inputs) > 2 and self.needs_grad(2) else None      # dL/db = sum of gy
         return gx, gw, gb
 

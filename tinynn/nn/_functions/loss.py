@@ -18,7 +18,7 @@ def _reduce(per_sample, weights, reduction):
     return per_sample.sum() / weights.sum()
 
 
-class NLLLoss(Function):
+class NLLLossFunction(Function):
     """loss_n = -w[t_n] * logp[n, t_n]; input (N, C) with target (N,) (other layouts are reshaped)."""
 
     torch_name = "NllLossBackward0"             # (also cross_entropy's, as torch's)
@@ -64,7 +64,7 @@ class NLLLoss(Function):
         return (gx,)
 
 
-class CrossEntropy(NLLLoss):
+class CrossEntropy(NLLLossFunction):
     """NLL of log_softmax(x), fused: the gradient is (softmax(x) - onehot(t)) * w.
 
     With ``label_smoothing`` = eps > 0 (torch's formula), each counted sample's loss is
@@ -153,7 +153,7 @@ class CrossEntropyProbs(Function):
         return gx, gt
 
 
-class MSELoss(Function):
+class MSELossFunction(Function):
     torch_name = "MseLossBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
@@ -190,7 +190,7 @@ def _reduction_grad(gy, reduction, size):
 _COMPOSED_NAMES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
 
 
-class L1Loss(Function):
+class L1LossFunction(Function):
     """|x - y| elementwise, then reduced."""
 
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
@@ -210,9 +210,10 @@ class L1Loss(Function):
         return g, -g
 
 
-class SmoothL1Loss(Function):
+class SmoothL1LossFunction(Function):
     """0.5 (x-y)^2 / beta where |x-y| < beta, else |x-y| - 0.5 beta (beta > 0), then reduced."""
 
+    torch_name = "SmoothL1LossBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, beta, reduction):
@@ -232,9 +233,10 @@ class SmoothL1Loss(Function):
         return g, -g
 
 
-class HuberLoss(Function):
+class HuberLossFunction(Function):
     """0.5 (x-y)^2 where |x-y| < delta, else delta (|x-y| - 0.5 delta), then reduced."""
 
+    torch_name = "HuberLossBackward0"
     saved_inputs, saves_output = (), False      # backward reads neither inputs nor output
 
     def __init__(self, delta, reduction):
