@@ -16,7 +16,8 @@ import sys
 import time
 
 # Two threads for every BLAS (must be set before numpy is imported to take effect). tinynn then
-# runs NumPy's BLAS on one thread and splits its ops over its own 2 threads (tinynn/_parallel.py).
+# runs NumPy's BLAS on one thread and splits its ops over its own 2 threads (tinynn/_fast/threads.py)
+# when its fast kernels run (tinynn/_fast/process.py).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "2")
 

@@ -243,6 +243,7 @@ def machine_line(args, torch):
     from threadpoolctl import threadpool_info
     blas = [f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas"]
     bits.append(f"tinynn {tinynn.get_num_threads()} threads (BLAS threads: {', '.join(blas) or 'unknown'})")
+    bits.append(f"{tinynn.get_kernels()} kernels")
     bits.append(f"device {args.device}, batch {args.batch_size}, {args.warmup} warm-up + {args.epochs} timed epochs")
     bits.append("data " + ("CIFAR-10 bird/airplane" if args.real_data else "synthetic"))
     return "Machine: " + ", ".join(bits)
@@ -342,7 +343,15 @@ def main():
                     help="count the CuPy calls of a training step on the CuPy stand-in (no GPU needed)")
     ap.add_argument("--rss-only", choices=("tinynn", "torch"), help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--kernels", choices=("fast", "reference"), default=os.environ.get("TINYNN_KERNELS", "fast"),
+                    help="tinynn's kernels (tinynn.set_kernels): the fast variants (default) or the plain formulas")
     args = ap.parse_args()
+    os.environ["TINYNN_KERNELS"] = args.kernels            # (before tinynn is imported; child processes too)
+    if args.kernels == "fast":
+        # the process set-up of the fast kernels (BLAS on one thread, malloc) before anything is timed,
+        # so that PyTorch's epochs, which may come first, run in the same process state as tinynn's
+        from tinynn._fast.process import set_up_process_for_fast_kernels
+        set_up_process_for_fast_kernels()
     args.gpu_batch_sizes = [args.batch_size] if args.batch_size else list(GPU_TARGETS)
     args.batch_size = args.batch_size or 64
     if args.rss_only:
