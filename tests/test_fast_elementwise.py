@@ -138,7 +138,8 @@ def test_tanh_and_sigmoid_of_integers_are_float32_as_torch():
 
 
 def test_on_the_gpu_the_fast_kernels_run_the_reference(device):
-    """CuPy arrays take the reference's code inside the fast class: same values as the reference."""
+    """CuPy arrays take the reference's code inside the fast class (tanh's backward: the same lines, in
+    place): the same values as the reference."""
     x = random_array((3, 4, 5, 2), 0)
     w, b = random_array((6, 2), 1), random_array(6, 2)
     cases = [(tinynn.tanh, TanhFunction, ThreadedTanh), (tinynn.relu, ReluFunction, ThreadedRelu),

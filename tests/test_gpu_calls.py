@@ -243,6 +243,8 @@ def test_gathered_batches_check_their_indices():
 
 # ------------------------------------------------------------------ counted on the stand-in
 OPTIM = ("optim/", "_fast/optim.py")          # an optimizer's reference loop, and its foreach update
+LOSS = ("nn/_functions/loss.py", "nn/_functions/activation.py", "_fast/classification_loss.py")
+TANH = ("_ops/pointwise.py TanhFunction", "_fast/elementwise.py ThreadedTanh")
 
 
 def _calls_in(result: dict, *paths: str) -> int:
@@ -263,8 +265,10 @@ def test_training_step_waits_for_the_device_never(model):
 @gpu
 @counts_calls
 @pytest.mark.parametrize("model, budget", [
-    ("fc", {"utils/data/": 2, OPTIM: 6}),                    # 2 tensors; 4 parameters + 2
+    ("fc", {"utils/data/": 2, OPTIM: 6,                      # 2 tensors; 4 parameters + 2
+            LOSS: 32, TANH: 6}),                             # log-softmax 8 + 5, NLL 15 + 4; tanh 2 + 4
     ("net", {"utils/data/": 2, OPTIM: 10,                    # 8 parameters + 2
+             LOSS: 32, TANH: 18,                             # the same, fused; 3 tanh
              "nn/_functions/conv.py": 21,                    # conv1 forward 5 + backward 3 (no dL/dx), conv2 5 + 8
              "nn/_functions/pooling.py": 28}),               # 2 poolings, 2 forward + 12 backward each
 ])

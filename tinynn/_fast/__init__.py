@@ -7,6 +7,7 @@ reference, in the op's own file. Each module registers its variants with
 thread pool they share; ``process.py`` is what they change in the process
 (BLAS threads, malloc), done the first time one runs.
 """
+from . import classification_loss  # noqa: F401
 from . import conv  # noqa: F401
 from . import pooling  # noqa: F401
 from . import elementwise  # noqa: F401

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._device import get_array_module
 from .._kernels import register_fast
 from .._ops.pointwise import ReluFunction, TanhFunction
 from ..nn._functions.dropout import DropoutFunction
@@ -29,9 +30,13 @@ class ThreadedTanh(TanhFunction):
         return y
 
     def backward(self, gy):
-        if not isinstance(gy, np.ndarray):
-            return super().backward(gy)
         y = self.y
+        if not isinstance(gy, np.ndarray):    # on the GPU: the same lines in one array, so two launches fewer
+            xp = get_array_module(gy)
+            g = y * y
+            xp.subtract(1, g, out=g)
+            g *= gy
+            return (g,)                       # d(tanh x)/dx = 1 - tanh^2 x
         g = np.empty_like(y)
 
         def chunk(rows):                      # g = gy (1 - y y), in place
