@@ -13,9 +13,10 @@ variants here compute the same values with fewer launches:
   table, so ``sqrt(matched - N)`` is NaN: the loss and its gradient are NaN
   (never a plausible number) without waiting for the device.
 
-They run for CuPy arrays with the defaults the training loops use (no class
-weights, 'mean' or 'sum', ``ignore_index`` outside the classes, no label
-smoothing); everything else, and every NumPy array, runs the reference.
+They run for float32 and float64 CuPy arrays with the defaults the training
+loops use (no class weights, 'mean' or 'sum', ``ignore_index`` outside the
+classes, no label smoothing); everything else, and every NumPy array, runs the
+reference. (The target counts are summed in the logits' dtype: exact in these two.)
 """
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def _classes_then_ignored(xp, classes: int, ignore_index: int, dtype: str, devic
 
 def _lean(fn, array) -> bool:
     """Whether ``fn`` (NLL or cross-entropy) can take the lean GPU path for ``array``."""
-    return (not isinstance(array, np.ndarray) and fn.weight is None and fn.reduction != "none"
+    return (not isinstance(array, np.ndarray) and array.dtype in (np.float32, np.float64)   # (counts exact)
+            and fn.weight is None and fn.reduction != "none"
             and array.ndim == 2 and fn.target.dtype.kind == "i" and not 0 <= fn.ignore_index < array.shape[1]
             and not getattr(fn, "label_smoothing", 0))
 
