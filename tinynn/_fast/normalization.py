@@ -2,9 +2,12 @@
 
 The same formulas as the references in ``nn/_functions/normalization.py``.
 Training mode's forward pass is the two-pass formula over the whole batch: the
-per-channel sums give the mean; ``x - mean`` is written into x_hat's buffer,
-and its squares' sums give the variance; x_hat is then scaled in place. The
-backward pass folds ``weight`` into the two per-channel sums it needs. Each
+per-channel sums give the mean; ``x - mean`` is written into a buffer that is
+kept for backward, and its squares' sums give the variance; then
+``y = (x - mean) * (weight / std) + bias``, ``weight / std`` one factor per
+channel, so x_hat itself is never written (one pass fewer). The backward pass
+reads x_hat as ``(x - mean) / std`` through the same per-channel factors, and
+folds ``weight`` into the two per-channel sums it needs. Each
 pass runs on the batch chunks, in threads, for inputs of more than
 ``SPLIT_ABOVE`` values (below that, handing its three short passes to a
 thread costs more than it saves), and on one chunk below. The per-channel
@@ -51,41 +54,37 @@ class ThreadedBatchNorm(BatchNormFunction):
         chunks = _chunks(x3)
         self.count = x3.shape[0] * x3.shape[2]                          # M values per channel
         self.mean = _channel_sum(x3, chunks=chunks) / self.count         # mean = sum(x) / M
-        x_hat, y = np.empty_like(x3), np.empty_like(x3)
+        centred, y = np.empty_like(x3), np.empty_like(x3)
         mean = per_channel(self.mean)
 
         def centre(rows):
-            np.subtract(x3[rows], mean, out=x_hat[rows])                 # x - mean (x_hat's buffer)
-            return np.einsum("ncl,ncl->c", x_hat[rows], x_hat[rows])
+            np.subtract(x3[rows], mean, out=centred[rows])               # x - mean
+            return np.einsum("ncl,ncl->c", centred[rows], centred[rows])
 
         squares = run_parallel(centre, chunks)
         self.var = sum(squares[1:], squares[0]) / self.count             # biased var = sum((x - mean)^2) / M
         self.inv_std = 1 / np.sqrt(self.var + x.dtype.type(self.eps))   # 1 / sqrt(var + eps)
         self.weight = weight
-        inv_std = per_channel(self.inv_std)
+        scale = per_channel(self.inv_std if weight is None else weight * self.inv_std)   # weight / std
 
         def normalise(rows):
-            x_hat[rows] *= inv_std                                        # x_hat = (x - mean) / std
-            if weight is None:
-                y[rows] = x_hat[rows]
-            else:
-                np.multiply(x_hat[rows], per_channel(weight), out=y[rows])    # y = weight * x_hat
+            np.multiply(centred[rows], scale, out=y[rows])               # y = weight * (x - mean) / std
             if bias is not None:
                 y[rows] += per_channel(bias)                              #     + bias
 
         run_parallel(normalise, chunks)
-        self.x_hat = x_hat
+        self.centred = centred
         return y.reshape(x.shape)
 
     def backward(self, gy):
         if not isinstance(gy, np.ndarray):
             return super().backward(gy)
-        g3, x_hat, weight = as_ncl(gy), self.x_hat, self.weight
+        g3, centred, weight = as_ncl(gy), self.centred, self.weight
         chunks = _chunks(g3)
         parts = run_parallel(lambda rows: (np.einsum("ncl->c", g3[rows]),
-                                           np.einsum("ncl,ncl->c", g3[rows], x_hat[rows])), chunks)
+                                           np.einsum("ncl,ncl->c", g3[rows], centred[rows])), chunks)
         gbias = sum(p[0] for p in parts[1:]) + parts[0][0]               # dbias = sum(gy)
-        gweight = sum(p[1] for p in parts[1:]) + parts[0][1]             # dweight = sum(gy * x_hat)
+        gweight = (sum(p[1] for p in parts[1:]) + parts[0][1]) * self.inv_std   # dweight = sum(gy * x_hat)
         gx = None
         if self.needs_grad(0):
             # With g_hat = gy * weight: sum(g_hat) = weight * dbias, sum(g_hat * x_hat) = weight * dweight, so
@@ -93,11 +92,12 @@ class ThreadedBatchNorm(BatchNormFunction):
             #    = weight * inv_std * (gy - dbias / M - x_hat * dweight / M)
             count = self.count
             scale = per_channel(self.inv_std if weight is None else weight * self.inv_std)
-            mean_gy, mean_gy_x_hat = per_channel(gbias / count), per_channel(gweight / count)
+            mean_gy = per_channel(gbias / count)
+            per_centred = per_channel(self.inv_std * gweight / count)     # x_hat * dweight / M = (x - mean) * that
             gx3 = np.empty_like(g3)
 
             def input_grad(rows):
-                np.multiply(x_hat[rows], mean_gy_x_hat, out=gx3[rows])     # x_hat * dweight / M
+                np.multiply(centred[rows], per_centred, out=gx3[rows])    # x_hat * dweight / M
                 np.subtract(g3[rows], gx3[rows], out=gx3[rows])            # gy - that
                 gx3[rows] -= mean_gy                                       #    - dbias / M
                 gx3[rows] *= scale                                         # times weight * inv_std
