@@ -343,3 +343,31 @@ def test_label_smoothing_matches_torch(reduction, weighted):
     out.backward(tinynn.tensor(g))
     ref.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "cross_entropy_smoothed"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_every_target_ignored_gives_a_nan_mean_and_zero_gradients_as_torch(loss, weighted, device):
+    """torch: 'mean' over no counted target is 0 / 0 = NaN, but an ignored sample's gradient is 0, even then
+    (nothing is learnt from the batch), quietly. Counted targets of total weight 0 get NaN gradients, as in torch."""
+    x = leaf(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), device)
+    weight = tinynn.tensor([1.0, 0.0, 2.0, 1.0], device=device) if weighted else None
+    all_weight_zero = weighted                              # targets [1, -100, 1] with weight[1] = 0
+    for targets, nan_loss, finite_grad in (([-100, -100, -100], True, True), ([1, -100, 1], all_weight_zero,
+                                           not all_weight_zero), ([1, -100, 2], False, True)):
+        x.grad = None
+        t = tinynn.tensor(targets, device=device)
+        with warnings.catch_warnings():
+            if device == "cpu":                          # (the CuPy stand-in's NumPy warns of 0 / 0; CuPy does not)
+                warnings.simplefilter("error")
+            if loss == "nll_loss":
+                out = F.nll_loss(F.log_softmax(x, dim=1), t, weight=weight)
+            else:
+                out = F.cross_entropy(x, t, weight=weight, label_smoothing=0.1 if loss.endswith("smoothed") else 0.0)
+            out.backward()
+        grad = host(x.grad)
+        assert np.isnan(host(out)) == nan_loss
+        assert np.isfinite(grad).all() == finite_grad
+        if targets == [-100, -100, -100]:
+            assert not grad.any()
+        assert not grad[1].any()                             # the ignored sample: gradient 0

@@ -15,7 +15,8 @@ def _reduce(per_sample, weights, reduction):
         return per_sample
     if reduction == "sum":
         return per_sample.sum()
-    return per_sample.sum() / weights.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):                  # no target counted: 0 / 0 = NaN, quietly
+        return per_sample.sum() / weights.sum()
 
 
 class NLLLossFunction(Function):
@@ -30,7 +31,7 @@ class NLLLossFunction(Function):
 
     def _sample_weights(self, xp, dtype):
         t = self.target
-        keep = t != self.ignore_index
+        self.counted = keep = t != self.ignore_index
         safe = xp.where(keep, t, 0)
         w = (self.weight[safe] * keep).astype(dtype, copy=False) if self.weight is not None else keep.astype(dtype)
         if xp is not np:
@@ -56,9 +57,17 @@ class NLLLossFunction(Function):
         picked = logp[xp.arange(len(self.safe)), self.safe]
         return _reduce(-picked * self.w, self.w, self.reduction)
 
+    def _sample_scale(self, xp, gy):
+        """dloss/dloss_n: gy ('none', 'sum') or gy / sum(w) ('mean'), and 0 for an ignored sample, even when
+        every sample is ignored ('mean' is then 0 / 0 = NaN, but nothing is learnt from it: gradient 0, as torch)."""
+        if self.reduction != "mean":
+            return xp.where(self.counted, gy, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.where(self.counted, gy / self.w.sum(), 0)
+
     def backward(self, gy):
         xp = get_array_module(gy)
-        scale = -self.w * (gy if self.reduction == "none" else gy / (self.w.sum() if self.reduction == "mean" else 1))
+        scale = -self.w * self._sample_scale(xp, gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
         gx[xp.arange(len(self.safe)), self.safe] = scale                    # d(-w logp_t)/dlogp_t = -w
         return (gx,)
@@ -103,15 +112,14 @@ class CrossEntropy(NLLLossFunction):
         self.keep = (self.target != self.ignore_index).astype(logp.dtype)
         picked = logp[xp.arange(len(self.safe)), self.safe]
         smooth = -(logp @ self._class_weights(xp, logp.dtype))               # -sum_c w_c logp_c per row
-        per_sample = (1 - eps) * (-picked * self.w) + (eps / self.shape[1]) * smooth * self.keep
-        return _reduce(per_sample, self.w, self.reduction)
+        # each term reduced on its own, as torch: with a total weight of 0, 'mean' is 0/0 + x/0 = NaN, not inf
+        nll = _reduce(-picked * self.w, self.w, self.reduction)
+        uniform = _reduce(smooth * self.keep, self.w, self.reduction)
+        return (1 - eps) * nll + (eps / self.shape[1]) * uniform
 
     def _smoothed_backward(self, xp, gy):
         eps, classes = self.label_smoothing, self.shape[1]
-        if self.reduction == "none":
-            scale = gy
-        else:
-            scale = gy / self.w.sum() if self.reduction == "mean" else gy
+        scale = self._sample_scale(xp, gy)
         row = (self.keep * scale)[:, None]
         gx = (-eps / classes) * row * self._class_weights(xp, gy.dtype)      # d(eps/C sum -w_c logp_c)/dlogp_c
         gx[xp.arange(len(self.safe)), self.safe] += -(1 - eps) * self.w * scale  # d((1-eps)(-w_t logp_t))/dlogp_t
