@@ -138,8 +138,8 @@ def test_tanh_and_sigmoid_of_integers_are_float32_as_torch():
 
 
 def test_on_the_gpu_the_fast_kernels_run_the_reference(device):
-    """CuPy arrays take the reference's code inside the fast class (tanh's backward: the same lines, in
-    place): the same values as the reference."""
+    """CuPy arrays take the reference's code inside the fast class (tanh's backward and batch norm: the same
+    formulas, in place): the same values as the reference."""
     x = random_array((3, 4, 5, 2), 0)
     w, b = random_array((6, 2), 1), random_array(6, 2)
     cases = [(tinynn.tanh, TanhFunction, ThreadedTanh), (tinynn.relu, ReluFunction, ThreadedRelu),
@@ -164,13 +164,15 @@ def batch_norm_shapes(draw):
 
 
 @given(shape=batch_norm_shapes(), seed=st.integers(0, 2**16), affine=st.booleans())
-def test_batch_norm_fast_kernels_equal_the_reference(two_threads, shape, seed, affine):
+def test_batch_norm_fast_kernels_equal_the_reference(two_threads, shape, seed, affine, device):
+    """On the CPU the threaded passes; on the GPU the whole-array ones (``forward_whole``)."""
     c = shape[1]
     x = random_array(shape, seed) * 3 + 1
     if affine:
         weight, bias = random_array(c, seed + 1), random_array(c, seed + 2)
     for training in (True, False):
-        running = [tinynn.tensor(random_array(c, seed + 3) * 0.1), tinynn.tensor(np.abs(random_array(c, 4)) + 0.5)]
+        running = [tinynn.tensor(random_array(c, seed + 3) * 0.1, device=device),
+                   tinynn.tensor(np.abs(random_array(c, 4)) + 0.5, device=device)]
         reference_class, fast_class = ((BatchNormFunction, ThreadedBatchNorm) if training
                                        else (BatchNormFixedStats, ThreadedBatchNormFixedStats))
         if affine:
@@ -180,7 +182,7 @@ def test_batch_norm_fast_kernels_equal_the_reference(two_threads, shape, seed, a
             fn = lambda t: F.batch_norm(t, *running, training=training)               # noqa: E731
             arrays = (x,)
         compare(fn, *arrays, reference_class=reference_class, fast_class=fast_class, exact=False,
-                rtol=2e-4, atol=2e-5)
+                rtol=2e-4, atol=2e-5, device=device)
 
 
 @pytest.mark.parametrize("size", [SPLIT_ABOVE, SPLIT_ABOVE + 64])
@@ -234,3 +236,18 @@ def test_linear_fast_kernel_equals_the_reference(two_threads, mkn, seed, bias, b
         arrays.append(random_array(outputs, seed + 2))
     compare(F.linear, *arrays, reference_class=LinearFunction, fast_class=ThreadedLinear, exact=False)
 
+
+
+def test_batch_norm_weight_gradient_without_an_input_gradient(device):
+    """An input that needs no gradient (the first layer's images): only dL/dweight and dL/dbias."""
+    x = random_array((4, 3, 5, 5), 0) * 2 + 1
+    grads = {}
+    for mode in tinynn._kernels.MODES:
+        with tinynn.set_kernels(mode):
+            w = tinynn.tensor(random_array(3, 1), device=device, requires_grad=True)
+            b = tinynn.tensor(random_array(3, 2), device=device, requires_grad=True)
+            y = F.batch_norm(tinynn.tensor(x, device=device), None, None, w, b, training=True)
+            (y * y).sum().backward()
+            grads[mode] = (host(w.grad), host(b.grad))
+    for r, f in zip(grads["reference"], grads["fast"]):
+        np.testing.assert_allclose(f, r, rtol=1e-4, atol=1e-5)

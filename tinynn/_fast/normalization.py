@@ -12,12 +12,15 @@ pass runs on the batch chunks, in threads, for inputs of more than
 ``SPLIT_ABOVE`` values (below that, handing its three short passes to a
 thread costs more than it saves), and on one chunk below. The per-channel
 sums of the chunks are added up at the end, so they round differently from
-the reference's in float32. CuPy arrays take the reference.
+the reference's in float32. On the GPU (CuPy arrays) the same formulas run on
+whole arrays, written in place where they can, in fewer kernel launches than the
+reference (``forward_whole``, ``backward_whole``); eval mode takes the reference.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .._device import get_array_module
 from .._kernels import register_fast
 from ..nn._functions.normalization import BatchNormFixedStats, BatchNormFunction, as_ncl, per_channel
 from .threads import batch_chunks, run_parallel
@@ -49,7 +52,7 @@ class ThreadedBatchNorm(BatchNormFunction):
 
     def forward(self, x, weight=None, bias=None):
         if not isinstance(x, np.ndarray):
-            return super().forward(x, weight, bias)
+            return self.forward_whole(x, weight, bias)
         x3 = as_ncl(x)
         chunks = _chunks(x3)
         self.count = x3.shape[0] * x3.shape[2]                          # M values per channel
@@ -78,7 +81,7 @@ class ThreadedBatchNorm(BatchNormFunction):
 
     def backward(self, gy):
         if not isinstance(gy, np.ndarray):
-            return super().backward(gy)
+            return self.backward_whole(gy)
         g3, centred, weight = as_ncl(gy), self.centred, self.weight
         chunks = _chunks(g3)
         parts = run_parallel(lambda rows: (np.einsum("ncl->c", g3[rows]),
@@ -106,6 +109,46 @@ class ThreadedBatchNorm(BatchNormFunction):
             gx = gx3.reshape(gy.shape)
         return (gx, gweight if weight is not None else None, gbias)
 
+
+    # ---------------------------------------------------------------- the GPU: whole arrays, in place
+    def forward_whole(self, x, weight, bias):
+        """The same formulas on whole arrays (CuPy), each line writing into an array it already has where
+        it can: 14 kernel launches where the reference makes 17."""
+        xp = get_array_module(x)
+        x3 = as_ncl(x)
+        self.count = x3.shape[0] * x3.shape[2]                          # M values per channel
+        self.mean = x3.mean(axis=(0, 2))                                 # mean = sum(x) / M
+        self.centred = x3 - per_channel(self.mean)
+        squares = self.centred * self.centred
+        self.var = squares.mean(axis=(0, 2))                             # biased var = sum((x - mean)^2) / M
+        self.inv_std = self.var + x.dtype.type(self.eps)
+        xp.sqrt(self.inv_std, out=self.inv_std)
+        xp.reciprocal(self.inv_std, out=self.inv_std)                    # 1 / sqrt(var + eps)
+        self.weight = weight
+        self.scale = self.inv_std if weight is None else weight * self.inv_std   # weight / std
+        y = xp.multiply(self.centred, per_channel(self.scale), out=squares)     # y = weight * (x - mean) / std
+        if bias is not None:
+            y += per_channel(bias)                                       #     + bias
+        return y.reshape(x.shape)
+
+    def backward_whole(self, gy):
+        """The CPU variant's backward on whole arrays (CuPy): 14 launches where the reference makes 18."""
+        xp = get_array_module(gy)
+        g3, centred = as_ncl(gy), self.centred
+        gbias = g3.sum(axis=(0, 2))                                      # dbias = sum(gy)
+        work = g3 * centred
+        gweight = work.sum(axis=(0, 2))
+        gweight *= self.inv_std                                          # dweight = sum(gy * (x - mean)) / std
+        gx = None
+        if self.needs_grad(0):                                           # dx = weight / std * (gy - dbias / M
+            per_centred = self.inv_std * gweight                         #      - (x - mean) / std * dweight / M)
+            per_centred /= self.count
+            xp.multiply(centred, per_channel(per_centred), out=work)
+            xp.subtract(g3, work, out=work)
+            work -= per_channel(gbias / self.count)
+            work *= per_channel(self.scale)
+            gx = work.reshape(gy.shape)
+        return (gx, gweight if self.weight is not None else None, gbias)
 
 @register_fast(BatchNormFixedStats)
 class ThreadedBatchNormFixedStats(BatchNormFixedStats):
