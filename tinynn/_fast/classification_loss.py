@@ -87,20 +87,22 @@ def _lean_nll_forward(fn, logp):
     matches = fn.target[:, None] == numbers                  # (N, C + 1): a target's class, or ignored
     fn.hit = matches[:, :classes]
     total = xp.where(fn.hit, logp, 0).sum()
-    # every row matches once, unless its target is no class: then sqrt(matched - N) is NaN, else 0
-    poison = matches.sum(dtype=logp.dtype) - rows
-    xp.sqrt(poison, out=poison)
-    if fn.reduction == "mean":
-        fn.target_grad = xp.divide(-1, fn.hit.sum(dtype=logp.dtype))
-        fn.target_grad += poison
-    else:
-        fn.target_grad = poison - 1
-    return total * fn.target_grad                             # -total (/ count)
+    with np.errstate(invalid="ignore", divide="ignore"):     # (NaN and inf on purpose; NumPy-backed CuPys warn)
+        # every row matches once, unless its target is no class: then sqrt(matched - N) is NaN, else 0
+        poison = matches.sum(dtype=logp.dtype) - rows
+        xp.sqrt(poison, out=poison)
+        if fn.reduction == "mean":
+            fn.target_grad = xp.divide(-1, fn.hit.sum(dtype=logp.dtype))   # (-inf when every target is ignored)
+            fn.target_grad += poison
+        else:
+            fn.target_grad = poison - 1
+        return total * fn.target_grad                         # -total (/ count)
 
 
 def _lean_nll_backward(fn, gy):
     xp = get_array_module(gy)
-    return xp.where(fn.hit, gy * fn.target_grad, 0)          # d(-logp_t / count)/dlogp_t = -1 / count
+    with np.errstate(invalid="ignore"):
+        return xp.where(fn.hit, gy * fn.target_grad, 0)      # d(-logp_t / count)/dlogp_t = -1 / count
 
 
 @register_fast(NLLLossFunction)
