@@ -69,6 +69,27 @@ def _on_gpu_by_kind(params: list) -> dict:
     return kinds
 
 
+# ------------------------------------------------------------------ shared by the updates
+def regularised_gradient(p, g, weight_decay: float, maximize: bool):
+    """The gradient an update uses: ``-g`` to maximize, plus ``weight_decay * p`` (new arrays: ``g`` is
+    the parameter's own gradient and stays as it is)."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p                                     # g += weight_decay p
+    return g
+
+
+def add_to_average_of_squares(avg, g, beta: float, out=None):
+    """``avg = beta avg + (1 - beta) g^2`` in place, in torch's order of operations; ``(1 - beta) g^2``
+    is formed in ``out`` (a new array when None), which is returned for reuse as scratch."""
+    tmp = get_array_module(avg).multiply(g, 1 - beta, out=out)
+    tmp *= g
+    avg *= beta
+    avg += tmp
+    return tmp
+
+
 # ------------------------------------------------------------------ SGD
 @register_fast(_single_tensor_sgd)
 def blocked_sgd(params: list, grads: list, momentum_buffers: list, *, lr: float, momentum: float,
@@ -116,10 +137,7 @@ def sgd_block(p, g, buf, first: bool, *, lr: float, momentum: float, dampening: 
     """One SGD update of the array ``p`` (or a block of it) in place, from its gradient ``g``
     and momentum buffer ``buf`` (None without momentum; ``first``: the buffer is new)."""
     xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                  # g += weight_decay p
+    g = regularised_gradient(p, g, weight_decay, maximize)
     if momentum != 0:
         if first:
             buf[...] = g                                          # buf = g
@@ -210,20 +228,13 @@ def adam_block(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, lr: float, bet
     """One Adam update of the array ``p`` (or a block of it) and its moments, in place, from its
     gradient ``g``; each line keeps torch's order of operations. ``max_exp_avg_sq`` with amsgrad."""
     xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        if decoupled:
-            xp.multiply(p, 1 - lr * weight_decay, out=p)             # p *= 1 - lr weight_decay (AdamW)
-        else:
-            g = g + weight_decay * p                                 # g += weight_decay p
+    if weight_decay != 0 and decoupled:
+        xp.multiply(p, 1 - lr * weight_decay, out=p)                 # p *= 1 - lr weight_decay (AdamW)
+    g = regularised_gradient(p, g, 0 if decoupled else weight_decay, maximize)
     tmp = xp.subtract(g, exp_avg)
     tmp *= 1 - beta1
     exp_avg += tmp                                                   # exp_avg.lerp_(g, 1 - beta1)
-    xp.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    exp_avg_sq *= beta2
-    exp_avg_sq += tmp                                                # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+    add_to_average_of_squares(exp_avg_sq, g, beta2, out=tmp)        # exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
     if max_exp_avg_sq is not None:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         denom = xp.sqrt(max_exp_avg_sq, out=tmp)
@@ -272,10 +283,7 @@ def adagrad_block(p, g, state_sum, *, clr: float, eps: float, weight_decay: floa
     """One Adagrad update of the array ``p`` (or a block of it) and its sum of squares, in place,
     from its gradient ``g`` with the decayed rate ``clr``."""
     xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
+    g = regularised_gradient(p, g, weight_decay, maximize)
     state_sum += g * g                                               # sum += g^2
     std = xp.sqrt(state_sum)
     std += eps                                                       # std = sqrt(sum) + eps
@@ -311,14 +319,8 @@ def rmsprop_block(p, g, square_avg, grad_avg=None, momentum_buffer=None, *, lr: 
     """One RMSprop update of the array ``p`` (or a block of it) and its averages, in place, from its
     gradient ``g``; ``grad_avg`` when centered, ``momentum_buffer`` when momentum > 0."""
     xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
-    tmp = xp.multiply(g, 1 - alpha)
-    tmp *= g
-    square_avg *= alpha
-    square_avg += tmp                                                # v = alpha v + (1 - alpha) g^2
+    g = regularised_gradient(p, g, weight_decay, maximize)
+    tmp = add_to_average_of_squares(square_avg, g, alpha)            # v = alpha v + (1 - alpha) g^2
     if grad_avg is not None:
         xp.subtract(g, grad_avg, out=tmp)
         tmp *= 1 - alpha
@@ -356,14 +358,8 @@ def adadelta_block(p, g, square_avg, acc_delta, *, lr: float, rho: float, eps: f
     """One Adadelta update of the array ``p`` (or a block of it) and its averages, in place, from its
     gradient ``g``; each line keeps torch's order of operations."""
     xp = get_array_module(p)
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p                                     # g += weight_decay p
-    tmp = xp.multiply(g, 1 - rho)
-    tmp *= g
-    square_avg *= rho
-    square_avg += tmp                                                # v = rho v + (1 - rho) g^2
+    g = regularised_gradient(p, g, weight_decay, maximize)
+    tmp = add_to_average_of_squares(square_avg, g, rho)              # v = rho v + (1 - rho) g^2
     std = xp.add(square_avg, eps)
     xp.sqrt(std, out=std)                                            # std = sqrt(v + eps)
     delta = xp.add(acc_delta, eps, out=tmp)
